@@ -165,9 +165,6 @@ class BasePolarizedAttention(keras.layers.Layer):
                 f"e.g. with keras.layers.Rescaling. Received: inputs.dtype={inputs.dtype}"
             )
 
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
     def get_config(self):
         config = super().get_config()
         config.update(
