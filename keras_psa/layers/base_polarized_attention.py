@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from keras_psa.keras_flavor import USING_TF_KERAS
 from keras_psa.keras_flavor import keras
 
 LAYOUTS = ("parallel", "sequential")
@@ -118,6 +119,17 @@ class BasePolarizedAttention(keras.layers.Layer):
             dtype=self.dtype_policy,
             name=name,
         )
+
+    @staticmethod
+    def _build_sublayer(layer, input_shape):
+        # tf_keras names variables from the active name scope, which only
+        # `__call__` opens; without it every kernel is "kernel:0" and the
+        # h5 format refuses the duplicates.
+        if USING_TF_KERAS:
+            with tf.name_scope(layer.name):
+                layer.build(input_shape)
+        else:
+            layer.build(input_shape)
 
     def _layer_norm_weights(self, size):
         gamma = self.add_weight(

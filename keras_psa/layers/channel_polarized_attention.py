@@ -58,18 +58,18 @@ class ChannelPolarizedAttention(BasePolarizedAttention):
         inner = channels // 2
         self.query_conv = self._conv(1, "query_conv")
         self.value_conv = self._conv(inner, "value_conv")
-        self.query_conv.build((None, None, None, channels))
-        self.value_conv.build((None, 1, 1, channels))
+        self._build_sublayer(self.query_conv, (None, None, None, channels))
+        self._build_sublayer(self.value_conv, (None, 1, 1, channels))
         if self.official_sequential:
             hidden = inner // 4
             self.up_conv = self._conv(hidden, "up_conv", OFFICIAL_UP_INITIALIZER, use_bias=True)
             self.out_conv = self._conv(channels, "out_conv", OFFICIAL_UP_INITIALIZER, use_bias=True)
-            self.up_conv.build((None, 1, 1, inner))
-            self.out_conv.build((None, 1, 1, hidden))
+            self._build_sublayer(self.up_conv, (None, 1, 1, inner))
+            self._build_sublayer(self.out_conv, (None, 1, 1, hidden))
             self.gamma, self.beta = self._layer_norm_weights(hidden)
         else:
             self.up_conv = self._conv(channels, "up_conv", OFFICIAL_UP_INITIALIZER)
-            self.up_conv.build((None, 1, 1, inner))
+            self._build_sublayer(self.up_conv, (None, 1, 1, inner))
             if self.variant == "paper":
                 self.gamma, self.beta = self._layer_norm_weights(channels)
         self.built = True

@@ -82,8 +82,8 @@ class PolarizedSelfAttention(BasePolarizedAttention):
 
     def build(self, input_shape):
         self._channels(input_shape, 8 if self.official_sequential else 2)
-        self.channel_attention.build(input_shape)
-        self.spatial_attention.build(input_shape)
+        self._build_sublayer(self.channel_attention, input_shape)
+        self._build_sublayer(self.spatial_attention, input_shape)
         self.built = True
 
     def call(self, inputs):

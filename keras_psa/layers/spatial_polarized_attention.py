@@ -55,8 +55,8 @@ class SpatialPolarizedAttention(BasePolarizedAttention):
         inner = channels // 2
         self.query_conv = self._conv(inner, "query_conv")
         self.value_conv = self._conv(inner, "value_conv")
-        self.query_conv.build((None, 1, 1, channels))
-        self.value_conv.build((None, None, None, channels))
+        self._build_sublayer(self.query_conv, (None, 1, 1, channels))
+        self._build_sublayer(self.value_conv, (None, None, None, channels))
         self.built = True
 
     def spatial_weights(self, inputs):

@@ -31,7 +31,7 @@ def test_bad_epsilon(epsilon):
 
 
 def test_use_bias_with_official_variant():
-    with pytest.raises(ValueError, match="`use_bias` must be None or False with variant='official'"):
+    with pytest.raises(ValueError, match="`use_bias` must be None or False with variant='offic"):
         PolarizedSelfAttention(variant="official", use_bias=True)
 
 
