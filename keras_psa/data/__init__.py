@@ -1,0 +1,1 @@
+"""Segmentation data as tf.data pipelines: built-in scenes and a directory format."""
