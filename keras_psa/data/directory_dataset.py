@@ -101,7 +101,9 @@ class DirectoryDataset:
                 )
             num_classes = len(names)
         if not isinstance(num_classes, (int, np.integer)) or num_classes < 2:
-            raise ValueError(f"`num_classes` must be an int >= 2. Received: num_classes={num_classes!r}")
+            raise ValueError(
+                f"`num_classes` must be an int >= 2. Received: num_classes={num_classes!r}"
+            )
         if names is not None and len(names) != num_classes:
             raise ValueError(
                 f"{path!r} lists {len(names)} classes but `num_classes` is {num_classes}. "

@@ -68,7 +68,9 @@ def load_dataset(name, image_size, batch_size, split="train", seed=0, *, shuffle
     """
     image_size = normalize_image_size(image_size)
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}")
+        raise ValueError(
+            f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}"
+        )
     if start_step and not repeat:
         raise ValueError(
             "`start_step` resumes an endless stream: pass repeat=True with it. "

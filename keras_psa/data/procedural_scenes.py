@@ -1,5 +1,7 @@
 """Shared base of the built-in scene generators: seeded, random-access, any size."""
 
+import types
+
 import numpy as np
 
 SPLITS = ("train", "val", "test")
@@ -22,7 +24,8 @@ def normalize_image_size(image_size):
         )
     if min(size) < 16:
         raise ValueError(
-            f"`image_size` must be at least 16 pixels on each side. Received: image_size={image_size!r}"
+            "`image_size` must be at least 16 pixels on each side. "
+            f"Received: image_size={image_size!r}"
         )
     return size
 
@@ -35,7 +38,7 @@ class ProceduralScenes:
     """
 
     class_names = ("background",)
-    default_num_examples = {"train": 1000, "val": 200, "test": 200}
+    default_num_examples = types.MappingProxyType({"train": 1000, "val": 200, "test": 200})
 
     def __init__(self, image_size, split="train", seed=0, num_examples=None):
         if split not in SPLITS:

@@ -48,7 +48,7 @@ def test_digit_splits_share_no_source_images():
     assert not pools["train"] & pools["val"]
     assert not pools["train"] & pools["test"]
     assert not pools["val"] & pools["test"]
-    images, labels = _load_digits()
+    _images, labels = _load_digits()
     assert sum(len(p) for p in pools.values()) == len(labels)
     for pool in pools.values():  # stratified: every digit in every split
         assert set(labels[sorted(pool)].tolist()) == set(range(10))
