@@ -74,5 +74,6 @@ def add_noise(rng, image, sigma_max=12.0):
     height, width = image.shape[:2]
     light = 0.75 + 0.5 * smooth_noise(rng, height, width, cell=max(8, min(height, width) // 2))
     sigma = rng.uniform(0.0, sigma_max)
-    noise = rng.standard_normal(image.shape, dtype=np.float32) * sigma
+    # Uniform noise of the same standard deviation: several times cheaper than normal draws.
+    noise = (rng.random(image.shape, dtype=np.float32) - 0.5) * (sigma * np.sqrt(12.0))
     return np.clip(image * light[..., None] + noise, 0.0, 255.0).astype(np.float32)
