@@ -22,7 +22,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     dataset, info = load_dataset(
         args.dataset, args.image_size, args.count, split=args.split, seed=args.seed,
-        shuffle=False, augment=args.split == "train", drop_remainder=False,
+        shuffle=False, drop_remainder=False,
         num_classes=args.num_classes,
     )
     images, masks = next(dataset.as_numpy_iterator())

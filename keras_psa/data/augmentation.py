@@ -20,7 +20,8 @@ def augment_pair(image, mask, seed, image_size, scale_range=(0.5, 1.0), flip=Tru
         seed: int tensor of shape (2,); the same seed gives the same result.
         image_size: (height, width) of the output.
         scale_range: the crop's side as a fraction of the image side.
-        flip: whether to flip left-right half of the time.
+        flip: whether to flip left-right half of the time (leave it off for classes
+            that a mirror changes, such as digits).
         color_jitter: strength of brightness/contrast/saturation/hue changes (0 disables).
     """
     seeds = tf.unstack(tf.random.experimental.stateless_split(seed, num=7))

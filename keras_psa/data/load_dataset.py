@@ -46,7 +46,8 @@ def load_dataset(name, image_size, batch_size, split="train", seed=0, *, shuffle
         seed: seeds the scenes, the shuffle order and the augmentation.
         shuffle: shuffle each epoch; default True for `"train"`.
         augment: flip, scale-crop and colour jitter; default True for `"train"` of
-            directories, False for the built-in scenes (they are random already).
+            directories, False for the built-in scenes (they are random already, and
+            a flip would mirror digits).
         repeat: yield an endless stream (use `steps_per_epoch` from the info). The
             order and augmentation of every element then depend only on `seed` and
             the element's position, so `start_step` resumes exactly.
