@@ -5,7 +5,8 @@
 
 import argparse
 
-from keras_psa.data import load_dataset, save_preview
+from keras_psa.data import load_dataset
+from keras_psa.data import save_preview
 
 
 def main(argv=None):

@@ -3,7 +3,8 @@
 import numpy as np
 import tensorflow as tf
 
-from keras_psa.data.augmentation import augment_pair, resize_pair
+from keras_psa.data.augmentation import augment_pair
+from keras_psa.data.augmentation import resize_pair
 from keras_psa.data.dataset_info import DatasetInfo
 from keras_psa.data.digit_scenes import DigitScenes
 from keras_psa.data.directory_dataset import DirectoryDataset

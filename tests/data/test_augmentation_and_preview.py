@@ -3,7 +3,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from keras_psa.data import augment_pair, save_preview
+from keras_psa.data import augment_pair
+from keras_psa.data import save_preview
 
 
 def _pair():

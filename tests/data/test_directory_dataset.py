@@ -3,7 +3,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from keras_psa.data import DirectoryDataset, load_dataset
+from keras_psa.data import DirectoryDataset
+from keras_psa.data import load_dataset
 
 NUM_CLASSES = 3
 

@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
-from keras_psa.data import load_dataset, representative_dataset, validation_examples
+from keras_psa.data import load_dataset
+from keras_psa.data import representative_dataset
+from keras_psa.data import validation_examples
 
 
 def _masks(dataset, batches):

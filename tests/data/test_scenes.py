@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
 
-from keras_psa.data import DigitScenes, ShapeScenes
-from keras_psa.data.digit_scenes import _load_digits, source_indices
+from keras_psa.data import DigitScenes
+from keras_psa.data import ShapeScenes
+from keras_psa.data.digit_scenes import _load_digits
+from keras_psa.data.digit_scenes import source_indices
 
 
 @pytest.mark.parametrize("cls", [ShapeScenes, DigitScenes])
