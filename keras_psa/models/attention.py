@@ -1,5 +1,6 @@
 """Attention blocks by name, so that builders and studies can swap them."""
 
+from keras_psa.layers import PolarizedSelfAttention
 from keras_psa.models.cbam import CBAM
 from keras_psa.models.squeeze_excitation import SqueezeExcitation
 
@@ -45,8 +46,5 @@ def get_attention_layer(attention, psa_variant="paper", name=None):
         return SqueezeExcitation(name=name)
     if attention == "cbam":
         return CBAM(name=name)
-    # Imported here so that the SE/CBAM blocks work without the PSA layers.
-    from keras_psa.layers import PolarizedSelfAttention
-
     layout = "parallel" if attention == "psa_p" else "sequential"
     return PolarizedSelfAttention(layout=layout, variant=psa_variant, name=name)

@@ -132,7 +132,12 @@ def _load_weights(model, backbone, alpha, weights):
 
 
 def _stock_imagenet(backbone, alpha):
-    kwargs = dict(input_shape=(224, 224, 3), alpha=alpha, include_top=False, weights="imagenet")
+    kwargs = {
+        "input_shape": (224, 224, 3),
+        "alpha": alpha,
+        "include_top": False,
+        "weights": "imagenet",
+    }
     if backbone == "mobilenet_v2":
         return keras.applications.MobileNetV2(**kwargs)
     if backbone == "mobilenet_v3_small":

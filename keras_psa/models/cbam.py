@@ -62,6 +62,11 @@ class CBAM(keras.layers.Layer):
         self.spatial_kernel_size = spatial_kernel_size
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
+    def _initializer(self):
+        # A fresh instance per convolution: a shared unseeded instance would give
+        # every kernel the same values.
+        return keras.initializers.get(keras.initializers.serialize(self.kernel_initializer))
+
     def build(self, input_shape):
         channels = input_shape[-1]
         if channels is None:
@@ -70,16 +75,16 @@ class CBAM(keras.layers.Layer):
             )
         units = max(self.min_units, channels // self.reduction)
         self.mlp_hidden = keras.layers.Conv2D(
-            units, 1, activation="relu", kernel_initializer=self.kernel_initializer,
+            units, 1, activation="relu", kernel_initializer=self._initializer(),
             name="mlp_hidden", dtype=self.dtype_policy,
         )
         self.mlp_out = keras.layers.Conv2D(
-            channels, 1, kernel_initializer=self.kernel_initializer,
+            channels, 1, kernel_initializer=self._initializer(),
             name="mlp_out", dtype=self.dtype_policy,
         )
         self.spatial_conv = keras.layers.Conv2D(
             1, self.spatial_kernel_size, padding="same",
-            kernel_initializer=self.kernel_initializer, name="spatial_conv",
+            kernel_initializer=self._initializer(), name="spatial_conv",
             dtype=self.dtype_policy,
         )
         self.mlp_hidden.build((None, 1, 1, channels))

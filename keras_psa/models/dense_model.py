@@ -19,6 +19,7 @@ def _is_int(value):
 
 
 def validate_count(arg, value):
+    """Raises unless `value` is a positive int (bools rejected)."""
     if not _is_int(value):
         raise TypeError(f"`{arg}` must be a positive int. Received: {arg}={value!r}")
     if value < 1:

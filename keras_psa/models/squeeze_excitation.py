@@ -49,6 +49,11 @@ class SqueezeExcitation(keras.layers.Layer):
         self.min_units = min_units
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
+    def _initializer(self):
+        # A fresh instance per convolution: a shared unseeded instance would give
+        # every kernel the same values.
+        return keras.initializers.get(keras.initializers.serialize(self.kernel_initializer))
+
     def build(self, input_shape):
         channels = input_shape[-1]
         if channels is None:
@@ -58,11 +63,11 @@ class SqueezeExcitation(keras.layers.Layer):
             )
         units = max(self.min_units, channels // self.reduction)
         self.squeeze = keras.layers.Conv2D(
-            units, 1, activation="relu", kernel_initializer=self.kernel_initializer,
+            units, 1, activation="relu", kernel_initializer=self._initializer(),
             name="squeeze", dtype=self.dtype_policy,
         )
         self.excite = keras.layers.Conv2D(
-            channels, 1, activation="sigmoid", kernel_initializer=self.kernel_initializer,
+            channels, 1, activation="sigmoid", kernel_initializer=self._initializer(),
             name="excite", dtype=self.dtype_policy,
         )
         self.squeeze.build((None, 1, 1, channels))
