@@ -4,7 +4,9 @@ import tensorflow as tf
 
 from keras_psa.keras_flavor import keras
 from keras_psa.layers import PolarizedSelfAttention
-from keras_psa.models import CBAM, SqueezeExcitation, get_attention_layer
+from keras_psa.models import CBAM
+from keras_psa.models import SqueezeExcitation
+from keras_psa.models import get_attention_layer
 
 
 def _sigmoid(x):

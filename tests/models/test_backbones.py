@@ -3,8 +3,11 @@ import json
 import numpy as np
 import pytest
 
-from keras_psa.keras_flavor import USING_TF_KERAS, keras
-from keras_psa.models import BACKBONES, build_segmentation_model, feature_taps
+from keras_psa.keras_flavor import USING_TF_KERAS
+from keras_psa.keras_flavor import keras
+from keras_psa.models import BACKBONES
+from keras_psa.models import build_segmentation_model
+from keras_psa.models import feature_taps
 from keras_psa.models.backbones import build_backbone
 
 # Stage-output channels at alpha=1.0 (MobileNetV2 paper table 2; MobileNetV3

@@ -3,7 +3,9 @@ import pytest
 
 from keras_psa.keras_flavor import keras
 from keras_psa.layers import PolarizedSelfAttention
-from keras_psa.models import build_segmentation_model, count_macs, model_complexity
+from keras_psa.models import build_segmentation_model
+from keras_psa.models import count_macs
+from keras_psa.models import model_complexity
 
 
 def test_conv_depthwise_dense_counts():

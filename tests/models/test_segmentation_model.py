@@ -3,14 +3,13 @@ import itertools
 import numpy as np
 import pytest
 
-from keras_psa.keras_flavor import USING_TF_KERAS, keras
-from keras_psa.models import (
-    ATTENTIONS,
-    BACKBONES,
-    HEADS,
-    build_heatmap_model,
-    build_segmentation_model,
-)
+from keras_psa.keras_flavor import USING_TF_KERAS
+from keras_psa.keras_flavor import keras
+from keras_psa.models import ATTENTIONS
+from keras_psa.models import BACKBONES
+from keras_psa.models import HEADS
+from keras_psa.models import build_heatmap_model
+from keras_psa.models import build_segmentation_model
 
 TINY = {"input_shape": (64, 64, 3), "alpha": 0.35, "head_filters": 16}
 V3_ALPHA = 0.75  # smallest MobileNetV3 width with stage outputs >= 8 channels
