@@ -36,7 +36,9 @@ def test_cbam_matches_numpy():
     def mlp(v):
         return _conv1x1(np.maximum(_conv1x1(v, layer.mlp_hidden), 0), layer.mlp_out)
 
-    gate = _sigmoid(mlp(x.mean(axis=(1, 2), keepdims=True)) + mlp(x.max(axis=(1, 2), keepdims=True)))
+    gate = _sigmoid(
+        mlp(x.mean(axis=(1, 2), keepdims=True)) + mlp(x.max(axis=(1, 2), keepdims=True))
+    )
     z = x * gate
     pooled = np.concatenate([z.mean(-1, keepdims=True), z.max(-1, keepdims=True)], axis=-1)
     spatial = tf.nn.conv2d(pooled, layer.spatial_conv.kernel, 1, "SAME").numpy()
