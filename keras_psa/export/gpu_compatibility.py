@@ -11,6 +11,8 @@ because it reports models the delegate rejects (ARG_MAX on int64, 6-D reshapes)
 as compatible.
 """
 
+import dataclasses
+
 from keras_psa.export.check_result import FAILED, PASSED, CheckResult
 from keras_psa.export.op_issue import OpIssue
 from keras_psa.export.tflite_graph import TFLiteGraph
@@ -361,6 +363,32 @@ def _check_tensors(op, batch):
                      f"in {list(tensor.shape)} ({tensor.name})")
 
 
+def _fold_fp16_weights(graph):
+    """Ops as the GPU delegate sees them once float16 weights are folded.
+
+    A float16 model keeps its weights as FLOAT16 constants behind DEQUANTIZE
+    ops; the delegate's FP16 partition helper drops those DEQUANTIZEs and
+    reads their outputs as constants.
+    """
+    folded = {
+        op.outputs[0].index
+        for op in graph.ops
+        if op.name == "DEQUANTIZE" and op.inputs[0].is_const and op.inputs[0].dtype == "FLOAT16"
+    }
+
+    def fold(tensor):
+        if tensor is not None and tensor.index in folded:
+            return dataclasses.replace(tensor, is_const=True)
+        return tensor
+
+    ops = []
+    for op in graph.ops:
+        if op.name == "DEQUANTIZE" and op.outputs[0].index in folded:
+            continue
+        ops.append(dataclasses.replace(op, inputs=tuple(fold(t) for t in op.inputs)))
+    return ops
+
+
 def check_op(op, batch=None):
     """Returns None when `op` (an `OpInfo`) passes, else the reason it does not."""
     try:
@@ -393,7 +421,8 @@ def check_gpu_compatibility(model):
     batches = [t.shape[0] for t in graph.inputs if t.rank >= 2]
     batch = batches[0] if batches else None
     issues = []
-    for op in graph.ops:
+    ops = _fold_fp16_weights(graph)
+    for op in ops:
         reason = check_op(op, batch)
         if reason is not None:
             issues.append(OpIssue(op.index, op.name, reason))
@@ -402,9 +431,10 @@ def check_gpu_compatibility(model):
     # RESHAPE rule) make tensors dynamic. Still worth a warning for mobile.
     dynamic = sorted({t.name for t in graph.inputs if t.is_dynamic})
     status = FAILED if issues else PASSED
-    message = (f"{len(issues)} of {len(graph.ops)} ops would not run on the GPU delegate"
-               if issues else f"all {len(graph.ops)} ops match the GPU delegate's rules")
-    return CheckResult("gpu_static", status, issues, {"num_ops": len(graph.ops), "dynamic_inputs": dynamic}, message)
+    message = (f"{len(issues)} of {len(ops)} ops would not run on the GPU delegate"
+               if issues else f"all {len(ops)} ops match the GPU delegate's rules")
+    details = {"num_ops": len(ops), "dynamic_inputs": dynamic}
+    return CheckResult("gpu_static", status, issues, details, message)
 
 
 def _as_graph(model):

@@ -1,0 +1,108 @@
+"""Keras model -> TFLite flatbuffer, for mobile: static batch 1, fixed input size."""
+
+import os
+import tempfile
+
+import tensorflow as tf
+
+from keras_psa.export.atomic_write import write_bytes_atomically
+from keras_psa.export.model_loading import keras_module_of, load_model, with_static_input
+from keras_psa.export.quantization_mode import check_quantization_mode
+from keras_psa.export.representative_data import representative_images
+
+
+def _saved_model_converter(model, tmp_dir):
+    """Converter for a Keras model: SavedModel export for Keras 3, from_keras_model
+    for tf_keras (whose SavedModel path the converter knows natively)."""
+    if keras_module_of(model).__name__ == "tf_keras":
+        return tf.lite.TFLiteConverter.from_keras_model(model)
+    # Keras 3: export a serving SavedModel; it freezes the variables cleanly
+    # (from_concrete_functions leaves READ_VARIABLE ops that break calibration).
+    # Keras 3 relaxes the batch dimension to None unless the signature pins it.
+    signature = [tf.TensorSpec(tuple(t.shape), t.dtype) for t in model.inputs]
+    model.export(tmp_dir, format="tf_saved_model", verbose=False, input_signature=signature)
+    return tf.lite.TFLiteConverter.from_saved_model(tmp_dir)
+
+
+def _configure(converter, quantization, representative, int8_io):
+    if quantization == "float32":
+        return
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantization == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantization == "int8":
+        converter.representative_dataset = representative
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        if int8_io:
+            converter.inference_input_type = tf.int8
+            converter.inference_output_type = tf.int8
+
+
+def convert_model(model, output_path=None, quantization="float32", input_size=None,
+                  representative="random", num_calibration_samples=100,
+                  pixel_range=(0.0, 1.0), int8_io=False, static_batch=True):
+    """Converts a Keras model to a TFLite flatbuffer.
+
+    Args:
+        model: a Keras model (Keras 3 or tf_keras), or a path to a `.keras`,
+            `.h5` or SavedModel directory.
+        output_path: where to write the `.tflite` (atomically); None to only
+            return the bytes.
+        quantization: "float32", "float16" (fp16 weights), "dynamic" (int8
+            weights, float activations) or "int8" (post-training full integer,
+            calibrated on `representative`).
+        input_size: `(H, W)` to fix the input to; defaults to the model's.
+        representative: calibration images for int8; see
+            `representative_images` ("random", dataset name, folder, callable
+            or iterable).
+        num_calibration_samples: images used for calibration.
+        pixel_range: value range of folder/random calibration images.
+        int8_io: int8 input and output tensors (else float, with QUANTIZE and
+            DEQUANTIZE at the ends) for "int8".
+        static_batch: rebuild the model on `Input(batch_size=1, ...)` so every
+            shape is constant (needed by the GPU delegate).
+
+    Returns:
+        The `.tflite` bytes.
+
+    Example:
+
+    >>> convert_model("model.keras", "model_int8.tflite", quantization="int8",
+    ...               input_size=(256, 256), representative="shapes")
+    """
+    check_quantization_mode(quantization)
+    if int8_io and quantization != "int8":
+        raise ValueError(
+            "`int8_io` needs quantization='int8'. "
+            f"Received: int8_io={int8_io}, quantization={quantization}"
+        )
+    source = model if isinstance(model, (str, os.PathLike)) else None
+    if source is not None:
+        model = load_model(source)
+    with tempfile.TemporaryDirectory(prefix="keras_psa_export_") as tmp:
+        if model is None:  # a SavedModel that Keras cannot load: convert as is
+            if input_size is not None:
+                raise ValueError(
+                    f"`input_size` cannot be changed for the non-Keras SavedModel {source}. "
+                    "Export it with a fixed input signature instead."
+                )
+            converter = tf.lite.TFLiteConverter.from_saved_model(os.fspath(source))
+            shape = None
+        else:
+            if static_batch:
+                model = with_static_input(model, input_size)
+            shape = tuple(model.inputs[0].shape)
+            converter = _saved_model_converter(model, os.path.join(tmp, "saved_model"))
+        if quantization == "int8" and shape is None:
+            raise ValueError("int8 conversion needs a Keras model (input shape unknown).")
+
+        def representative_dataset():
+            for image in representative_images(representative, shape[1:3], shape[3],
+                                                num_calibration_samples, pixel_range):
+                yield [image]
+
+        _configure(converter, quantization, representative_dataset, int8_io)
+        tflite_bytes = converter.convert()
+    if output_path is not None:
+        write_bytes_atomically(output_path, tflite_bytes)
+    return tflite_bytes
