@@ -24,6 +24,22 @@ def _saved_model_converter(model, tmp_dir):
     return tf.lite.TFLiteConverter.from_saved_model(tmp_dir)
 
 
+# Ops whose int8 kernels XNNPACK's TFLite delegate lacks (found with
+# check_xnnpack_delegation on ai-edge-litert 2.3): left int8 they run on
+# TFLite's reference kernels and split the XNNPACK graph at every use.
+XNNPACK_FLOAT_OPS = ("SOFTMAX", "HARD_SWISH")
+
+
+def _convert_keeping_float(converter, representative, float_ops):
+    """Full-integer conversion that leaves `float_ops` in float32 (selective
+    quantization through TFLite's QuantizationDebugger denylist)."""
+    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=list(float_ops))
+    debugger = tf.lite.experimental.QuantizationDebugger(
+        converter=converter, debug_dataset=representative, debug_options=options
+    )
+    return debugger.get_nondebug_quantized_model()
+
+
 def _configure(converter, quantization, representative, int8_io):
     if quantization == "float32":
         return
@@ -40,7 +56,8 @@ def _configure(converter, quantization, representative, int8_io):
 
 def convert_model(model, output_path=None, quantization="float32", input_size=None,
                   representative="random", num_calibration_samples=100,
-                  pixel_range=(0.0, 1.0), int8_io=False, static_batch=True):
+                  pixel_range=(0.0, 1.0), int8_io=False, static_batch=True,
+                  float_ops="auto"):
     """Converts a Keras model to a TFLite flatbuffer.
 
     Args:
@@ -59,6 +76,11 @@ def convert_model(model, output_path=None, quantization="float32", input_size=No
         pixel_range: value range of folder/random calibration images.
         int8_io: int8 input and output tensors (else float, with QUANTIZE and
             DEQUANTIZE at the ends) for "int8".
+        float_ops: TFLite op names kept in float32 in an "int8" model, with
+            QUANTIZE/DEQUANTIZE around them. "auto" keeps `XNNPACK_FLOAT_OPS`
+            float so that XNNPACK takes the whole graph (int8 HARD_SWISH on
+            TFLite's own kernels made MobileNetV3 int8 2x slower than float32);
+            `()` quantizes every op.
         static_batch: rebuild the model on `Input(batch_size=1, ...)` so every
             shape is constant (needed by the GPU delegate).
 
@@ -102,7 +124,12 @@ def convert_model(model, output_path=None, quantization="float32", input_size=No
                 yield [image]
 
         _configure(converter, quantization, representative_dataset, int8_io)
-        tflite_bytes = converter.convert()
+        if float_ops == "auto":
+            float_ops = XNNPACK_FLOAT_OPS
+        if float_ops and quantization == "int8":
+            tflite_bytes = _convert_keeping_float(converter, representative_dataset, float_ops)
+        else:
+            tflite_bytes = converter.convert()
     if output_path is not None:
         write_bytes_atomically(output_path, tflite_bytes)
     return tflite_bytes

@@ -22,7 +22,7 @@ def keras_module_of(model):
     if type(model).__module__.split(".")[0] == "tf_keras" or any(
         c.__module__.startswith("tf_keras") for c in type(model).__mro__
     ):
-        import tf_keras  # noqa: PLC0415 (only when a tf_keras model is given)
+        import tf_keras
 
         return tf_keras
     return keras
@@ -53,7 +53,7 @@ def load_model(path):
     if is_saved_model_dir(path):
         if not os.path.isfile(os.path.join(path, "keras_metadata.pb")):
             return None
-        import tf_keras  # noqa: PLC0415 (Keras 2 SavedModels need tf_keras)
+        import tf_keras
 
         return tf_keras.models.load_model(path, compile=False)
     raise ValueError(

@@ -47,7 +47,7 @@ def _named_dataset(name, image_size, channels):
 
 
 def _folder_images(folder, image_size, channels, pixel_range):
-    from PIL import Image  # noqa: PLC0415 (pillow only needed for folders)
+    from PIL import Image
 
     files = sorted(
         os.path.join(root, f)

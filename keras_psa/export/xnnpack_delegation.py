@@ -13,14 +13,13 @@ from keras_psa.export.litert_runner import make_interpreter
 from keras_psa.export.op_issue import OpIssue
 
 _DELEGATE = "DELEGATE"
-# XNNPACK's delegate kernels for these op types exist but need an opt-in flag
-# or a newer runtime; naming them helps to read a failure.
+# Why XNNPACK refuses some ops, as found on ai-edge-litert 2.3, and what helps.
+_KEEP_FLOAT = "keep it float in int8 models (convert_model(..., float_ops=XNNPACK_FLOAT_OPS))"
 _HINTS = {
-    "HARD_SWISH": "no quantized HARD_SWISH kernel in XNNPACK's TFLite delegate; "
-                  "convert hard-swish as x * relu6(x + 3) / 6 (see keras_psa.export.lowering)",
-    "NEG": "XNNPACK takes no quantized NEG; keep NEG out of int8 graphs "
-           "(e.g. LayerNorm's mean subtraction written as SUB)",
-    "SUM": "XNNPACK takes SUM only with constant axes on a supported rank/type",
+    ("HARD_SWISH", "int8"): "XNNPACK's TFLite delegate has no int8 HARD_SWISH; " + _KEEP_FLOAT,
+    ("SOFTMAX", "int8"): "XNNPACK's TFLite delegate has no int8 SOFTMAX; " + _KEEP_FLOAT,
+    ("NEG", "int8"): "XNNPACK takes no int8 NEG; write x - mean as SUB, not ADD(NEG(mean))",
+    ("SHAPE", None): "shape computed at run time; export with a static batch and input size",
 }
 
 
@@ -81,7 +80,9 @@ def check_xnnpack_delegation(model_path, num_threads=1):
         types = ", ".join(sorted({str(t.__name__ if hasattr(t, "__name__") else t)
                                   for t in op["operand_types"]}))
         reason = f"runs on TFLite's CPU kernels, not XNNPACK (operand types: {types})"
-        hint = _HINTS.get(op["op_name"])
+        dtypes = {getattr(t, "__name__", str(t)) for t in op["operand_types"]}
+        hint = _HINTS.get((op["op_name"], "int8" if "int8" in dtypes else None)) or _HINTS.get(
+            (op["op_name"], None))
         if hint:
             reason += f"; {hint}"
         issues.append(OpIssue(op["index"], op["op_name"], reason))
