@@ -4,6 +4,7 @@ import os
 import tempfile
 
 import tensorflow as tf
+from tensorflow.lite.python import util as tflite_util
 
 from keras_psa.export.atomic_write import write_bytes_atomically
 from keras_psa.export.model_loading import keras_module_of, load_model, with_static_input
@@ -30,14 +31,18 @@ def _saved_model_converter(model, tmp_dir):
 XNNPACK_FLOAT_OPS = ("SOFTMAX", "HARD_SWISH")
 
 
-def _convert_keeping_float(converter, representative, float_ops):
+def _convert_keeping_float(converter, representative, float_ops, int8_io):
     """Full-integer conversion that leaves `float_ops` in float32 (selective
     quantization through TFLite's QuantizationDebugger denylist)."""
     options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=list(float_ops))
     debugger = tf.lite.experimental.QuantizationDebugger(
         converter=converter, debug_dataset=representative, debug_options=options
     )
-    return debugger.get_nondebug_quantized_model()
+    model = debugger.get_nondebug_quantized_model()
+    if int8_io:
+        # The debugger ignores inference_input/output_type; apply them after.
+        model = tflite_util.modify_model_io_type(model, tf.int8, tf.int8)
+    return model
 
 
 def _configure(converter, quantization, representative, int8_io):
@@ -127,7 +132,8 @@ def convert_model(model, output_path=None, quantization="float32", input_size=No
         if float_ops == "auto":
             float_ops = XNNPACK_FLOAT_OPS
         if float_ops and quantization == "int8":
-            tflite_bytes = _convert_keeping_float(converter, representative_dataset, float_ops)
+            tflite_bytes = _convert_keeping_float(converter, representative_dataset, float_ops,
+                                                      int8_io)
         else:
             tflite_bytes = converter.convert()
     if output_path is not None:
