@@ -1,0 +1,80 @@
+import tensorflow as tf
+
+from keras_psa.keras_flavor import register_serializable
+from keras_psa.layers import psa_ops
+from keras_psa.layers.base_polarized_attention import BasePolarizedAttention
+
+
+@register_serializable
+class SpatialPolarizedAttention(BasePolarizedAttention):
+    """Spatial-only branch of Polarized Self-Attention.
+
+    Collapses channels: a global descriptor `g = softmax_{C/2}(W_q GAP(x))`
+    weights the C/2 value channels `W_v x` at every pixel, and the sum over
+    those channels gives a sigmoid gate per pixel, output `x * m`. With
+    `variant="official"` it follows DeLightCMU's PSA.py: no softmax on `g`;
+    in the parallel layout a softmax over H*W of the weighted sum before the
+    sigmoid, in the sequential one a softmax over H*W of each value channel
+    before the weighted sum.
+
+    Global average pooling is applied before `W_q` (exactly equal for a 1x1
+    convolution, and it runs once per image instead of once per pixel).
+
+    Args:
+        layout: which PSA module's form of the branch to use: `"parallel"`
+            (PSA_p) or `"sequential"` (PSA_s). The paper's branch is the same
+            in both.
+        variant: `"paper"` or `"official"`.
+        use_bias, epsilon, kernel_initializer, bias_initializer,
+        kernel_regularizer, bias_regularizer, gamma_initializer,
+        beta_initializer, gamma_regularizer, beta_regularizer: see
+            `PolarizedSelfAttention` (this branch has no LayerNorm).
+        **kwargs: base layer arguments (`name`, `dtype`, `trainable`).
+
+    Call arguments:
+        inputs: float tensor of shape `(batch, height, width, channels)`.
+
+    Input shape:
+        4-D tensor `(batch, height, width, channels)`, channels >= 2.
+
+    Output shape:
+        Same as the input.
+
+    Example:
+
+    >>> x = keras.Input((None, None, 64))
+    >>> y = SpatialPolarizedAttention()(x)
+
+    Reference:
+        Liu et al., "Polarized Self-Attention: Towards High-quality
+        Pixel-wise Regression", arXiv:2107.00782, eq. 3-4.
+    """
+
+    def build(self, input_shape):
+        channels = self._channels(input_shape)
+        inner = channels // 2
+        self.query_conv = self._conv(inner, "query_conv")
+        self.value_conv = self._conv(inner, "value_conv")
+        self._build_sublayer(self.query_conv, (None, 1, 1, channels))
+        self._build_sublayer(self.value_conv, (None, None, None, channels))
+        self.built = True
+
+    def spatial_weights(self, inputs):
+        """Returns the sigmoid spatial gate `m`, shape (batch, height, width, 1)."""
+        query = self.query_conv(tf.reduce_mean(inputs, axis=[1, 2], keepdims=True))
+        value = self.value_conv(inputs)
+        if self.variant == "paper":
+            query = tf.cast(tf.nn.softmax(tf.cast(query, "float32"), axis=-1), inputs.dtype)
+            logits = tf.reduce_sum(value * query, axis=-1, keepdims=True)
+        elif self.layout == "parallel":
+            logits = tf.reduce_sum(value * query, axis=-1, keepdims=True)
+            logits = psa_ops.softmax_over_space(logits)
+        else:
+            exp_shifted, total = psa_ops.softmax_over_space_per_channel(value)
+            query = tf.cast(query, "float32") / total
+            logits = tf.reduce_sum(exp_shifted * query, axis=-1, keepdims=True)
+        return tf.sigmoid(tf.cast(logits, inputs.dtype))
+
+    def call(self, inputs):
+        self._check_dtype(inputs)
+        return inputs * self.spatial_weights(inputs)

@@ -1,0 +1,36 @@
+from pathlib import Path
+
+from setuptools import find_packages
+from setuptools import setup
+
+QAT = ["tensorflow-model-optimization~=0.8.1"]
+LITERT = ["ai-edge-litert~=2.3.0"]
+DATA = ["scikit-learn>=1.4", "pillow>=10"]
+EXAMPLES = DATA + ["matplotlib>=3.8", "tqdm>=4.66"]
+DEV = QAT + LITERT + EXAMPLES + ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.6"]
+
+setup(
+    name="keras-psa",
+    version="0.1.0",
+    description="Polarized Self-Attention layers for Keras, built for edge deployment",
+    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.11",
+    packages=find_packages(include=["keras_psa", "keras_psa.*"]),
+    install_requires=[
+        "tensorflow~=2.21.0",
+        "keras>=3.15,<4",
+        # tf_keras must match TensorFlow's minor version; tfmot needs it.
+        "tf-keras~=2.21.0",
+        "numpy>=1.26",
+    ],
+    extras_require={
+        "qat": QAT,
+        "litert": LITERT,
+        "data": DATA,
+        "examples": EXAMPLES,
+        "all": QAT + LITERT + EXAMPLES,
+        "dev": DEV,
+    },
+)

@@ -1,0 +1,26 @@
+"""Test configuration shared by the whole suite.
+
+The suite runs once per Keras flavor (see scripts/run_tests.sh): Keras 3 by
+default, tf_keras with TF_USE_LEGACY_KERAS=1. Tests that only make sense in
+one flavor carry the `keras3_only` or `tf_keras_only` marker and are
+deselected (not skipped) in the other.
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from keras_psa.keras_flavor import USING_TF_KERAS  # noqa: E402
+
+
+def pytest_collection_modifyitems(config, items):
+    other = "keras3_only" if USING_TF_KERAS else "tf_keras_only"
+    kept = [item for item in items if other not in item.keywords]
+    dropped = [item for item in items if other in item.keywords]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def pytest_report_header(config):
+    return f"keras flavor: {'tf_keras (Keras 2)' if USING_TF_KERAS else 'Keras 3'}"
