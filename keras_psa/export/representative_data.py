@@ -21,24 +21,32 @@ def register_dataset(name, factory):
     _NAMED[name] = factory
 
 
-def _named_dataset(name, image_size, channels):
+def _named_dataset(name, image_size, num_samples):
     if name not in _NAMED:
-        # keras_psa.data registers its datasets (or offers `<name>_dataset`).
+        # keras_psa.data (when present) offers representative_dataset(name, size, n),
+        # a callable yielding [image] with image (1, H, W, 3).
         try:
             data = importlib.import_module("keras_psa.data")
         except ImportError:
             data = None
-        factory = getattr(data, f"{name}_dataset", None) if data else None
-        if factory is not None:
-            register_dataset(name, lambda size, f=factory: f(image_size=size))
-    if name not in _NAMED:
-        raise ValueError(
-            "`representative` must be 'random', a folder of images, or a registered "
-            f"dataset name ({sorted(_NAMED) or 'none registered'}). Received: "
-            f"representative={name}"
-        )
-    for item in _NAMED[name](image_size):
-        # tf.data datasets yield (image, label) pairs or dicts; keep the image.
+        factory = getattr(data, "representative_dataset", None) if data else None
+        if factory is None:
+            raise ValueError(
+                "`representative` must be 'random', a folder of images, or a registered "
+                f"dataset name ({sorted(_NAMED) or 'none registered'}; keras_psa.data is "
+                f"not available). Received: representative={name}"
+            )
+        try:
+            items = factory(name, image_size, num_images=num_samples)()
+        except (KeyError, ValueError) as error:
+            raise ValueError(
+                f"`representative` names no dataset of keras_psa.data: {error}. "
+                f"Received: representative={name}"
+            ) from error
+    else:
+        items = _NAMED[name](image_size)
+    for item in items:
+        # Datasets yield [image], (image, label) pairs or dicts; keep the image.
         if isinstance(item, dict):
             item = item.get("image", next(iter(item.values())))
         elif isinstance(item, (tuple, list)):
@@ -92,7 +100,7 @@ def representative_images(source, image_size, channels=3, num_samples=100,
     elif isinstance(source, str) and os.path.isdir(source):
         images = _folder_images(source, image_size, channels, pixel_range)
     elif isinstance(source, str):
-        images = _named_dataset(source, image_size, channels)
+        images = _named_dataset(source, image_size, num_samples)
     elif callable(source):
         images = iter(source())
     else:
