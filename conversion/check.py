@@ -13,7 +13,8 @@ import argparse
 import json
 import sys
 
-from _cli_common import ensure_package_importable, exit_code
+from _cli_common import ensure_package_importable
+from _cli_common import exit_code
 
 ensure_package_importable()
 

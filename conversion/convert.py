@@ -14,7 +14,9 @@ Examples:
 import argparse
 import sys
 
-from _cli_common import EXIT_PASSED, ensure_package_importable, exit_code
+from _cli_common import EXIT_PASSED
+from _cli_common import ensure_package_importable
+from _cli_common import exit_code
 
 ensure_package_importable()
 

@@ -12,7 +12,8 @@ import sys
 import numpy as np
 from ai_edge_litert.compiled_model import CompiledModel
 from ai_edge_litert.hardware_accelerator import HardwareAccelerator
-from ai_edge_litert.options import GpuOptions, Options
+from ai_edge_litert.options import GpuOptions
+from ai_edge_litert.options import Options
 
 
 def _run(model, inputs):
@@ -50,7 +51,8 @@ def main(model_path, inputs_path, outputs_path, enforce_f32):
     arrays = {f"cpu/{k}": v for k, v in cpu_outputs.items()}
     arrays.update({f"gpu/{k}": v for k, v in gpu_outputs.items()})
     np.savez(outputs_path, **arrays)
-    print("KERAS_PSA_GPU_RESULT " + json.dumps({"fully_accelerated": fully, "unreadable_outputs": unreadable}), flush=True)
+    result = {"fully_accelerated": fully, "unreadable_outputs": unreadable}
+    print("KERAS_PSA_GPU_RESULT " + json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":

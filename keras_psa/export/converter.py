@@ -7,7 +7,9 @@ import tensorflow as tf
 from tensorflow.lite.python import util as tflite_util
 
 from keras_psa.export.atomic_write import write_bytes_atomically
-from keras_psa.export.model_loading import keras_module_of, load_model, with_static_input
+from keras_psa.export.model_loading import keras_module_of
+from keras_psa.export.model_loading import load_model
+from keras_psa.export.model_loading import with_static_input
 from keras_psa.export.quantization_mode import check_quantization_mode
 from keras_psa.export.representative_data import representative_images
 

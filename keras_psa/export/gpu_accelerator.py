@@ -19,7 +19,10 @@ import tempfile
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
-from keras_psa.export.check_result import FAILED, PASSED, UNAVAILABLE, CheckResult
+from keras_psa.export.check_result import FAILED
+from keras_psa.export.check_result import PASSED
+from keras_psa.export.check_result import UNAVAILABLE
+from keras_psa.export.check_result import CheckResult
 from keras_psa.export.errors import relative_error
 from keras_psa.export.op_issue import OpIssue
 from keras_psa.export.tflite_graph import TFLiteGraph

@@ -13,7 +13,9 @@ as compatible.
 
 import dataclasses
 
-from keras_psa.export.check_result import FAILED, PASSED, CheckResult
+from keras_psa.export.check_result import FAILED
+from keras_psa.export.check_result import PASSED
+from keras_psa.export.check_result import CheckResult
 from keras_psa.export.op_issue import OpIssue
 from keras_psa.export.tflite_graph import TFLiteGraph
 
@@ -222,7 +224,8 @@ def _check_pad(op):
 def _check_fully_connected(op):
     _require(_option(op, "weightsFormat", 0) == _FC_WEIGHTS_DEFAULT,
              "unsupported FullyConnected weights format")
-    _require(len(op.runtime_inputs) <= 2, "FullyConnected doesn't support more than 2 runtime inputs")
+    _require(len(op.runtime_inputs) <= 2,
+             "FullyConnected doesn't support more than 2 runtime inputs")
     _require(not op.inputs[0].is_const, "FullyConnected doesn't support constant input")
     if _option(op, "keepNumDims", False):
         _require(op.inputs[0].rank == op.outputs[0].rank,

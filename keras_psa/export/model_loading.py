@@ -3,7 +3,8 @@
 import importlib
 import os
 
-from keras_psa.keras_flavor import USING_TF_KERAS, keras
+from keras_psa.keras_flavor import USING_TF_KERAS
+from keras_psa.keras_flavor import keras
 
 _KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
 

@@ -2,11 +2,15 @@
 
 import numpy as np
 
-from keras_psa.export.check_result import FAILED, PASSED, CheckResult
+from keras_psa.export.check_result import FAILED
+from keras_psa.export.check_result import PASSED
+from keras_psa.export.check_result import CheckResult
 from keras_psa.export.errors import relative_error
-from keras_psa.export.litert_runner import make_interpreter, run_tflite
+from keras_psa.export.litert_runner import make_interpreter
+from keras_psa.export.litert_runner import run_tflite
 from keras_psa.export.model_loading import load_model
-from keras_psa.export.quantization_mode import KERAS_TOLERANCE, infer_quantization_mode
+from keras_psa.export.quantization_mode import KERAS_TOLERANCE
+from keras_psa.export.quantization_mode import infer_quantization_mode
 
 
 def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, seed=0,

@@ -116,7 +116,8 @@ class TFLiteGraph:
             return cls(f.read(), source=path)
 
     def _tensor_info(self, index, tensor):
-        buffer = self.model.buffers[tensor.buffer] if tensor.buffer < len(self.model.buffers) else None
+        buffers = self.model.buffers
+        buffer = buffers[tensor.buffer] if tensor.buffer < len(buffers) else None
         raw = None
         if buffer is not None and buffer.data is not None and len(buffer.data):
             raw = np.asarray(buffer.data, dtype=np.uint8)

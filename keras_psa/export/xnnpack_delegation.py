@@ -8,7 +8,9 @@ the nodes a `DELEGATE` node replaced are found by walking producers back from
 its outputs until its inputs are reached.
 """
 
-from keras_psa.export.check_result import FAILED, PASSED, CheckResult
+from keras_psa.export.check_result import FAILED
+from keras_psa.export.check_result import PASSED
+from keras_psa.export.check_result import CheckResult
 from keras_psa.export.litert_runner import make_interpreter
 from keras_psa.export.op_issue import OpIssue
 

@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from keras_psa.export import convert_model
-from tests.export.tiny_models import argmax_net, conv_net
+from tests.export.tiny_models import argmax_net
+from tests.export.tiny_models import conv_net
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONVERT = os.path.join(ROOT, "conversion", "convert.py")

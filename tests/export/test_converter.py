@@ -3,14 +3,12 @@ import os
 import numpy as np
 import pytest
 
-from keras_psa.export import (
-    TFLiteGraph,
-    check_keras_parity,
-    convert_model,
-    infer_quantization_mode,
-    inspect_model,
-    run_tflite,
-)
+from keras_psa.export import TFLiteGraph
+from keras_psa.export import check_keras_parity
+from keras_psa.export import convert_model
+from keras_psa.export import infer_quantization_mode
+from keras_psa.export import inspect_model
+from keras_psa.export import run_tflite
 from tests.export.tiny_models import conv_net
 
 SIZE = 16

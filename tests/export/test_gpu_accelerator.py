@@ -2,9 +2,11 @@
 
 import pytest
 
-from keras_psa.export import convert_model, run_gpu_accelerator
+from keras_psa.export import convert_model
+from keras_psa.export import run_gpu_accelerator
 from tests.export.gpu_availability import require_gpu_run
-from tests.export.tiny_models import argmax_net, conv_net
+from tests.export.tiny_models import argmax_net
+from tests.export.tiny_models import conv_net
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,11 @@
 import pytest
 
-from keras_psa.export import check_gpu_compatibility, convert_model
-from tests.export.tiny_models import argmax_net, conv_net, runtime_reshape_net, six_dim_net
+from keras_psa.export import check_gpu_compatibility
+from keras_psa.export import convert_model
+from tests.export.tiny_models import argmax_net
+from tests.export.tiny_models import conv_net
+from tests.export.tiny_models import runtime_reshape_net
+from tests.export.tiny_models import six_dim_net
 
 
 @pytest.fixture(scope="module")

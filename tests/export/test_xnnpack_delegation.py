@@ -1,7 +1,9 @@
 import pytest
 
-from keras_psa.export import check_xnnpack_delegation, convert_model
-from tests.export.tiny_models import argmax_net, mobilenet_v3_head
+from keras_psa.export import check_xnnpack_delegation
+from keras_psa.export import convert_model
+from tests.export.tiny_models import argmax_net
+from tests.export.tiny_models import mobilenet_v3_head
 
 
 @pytest.fixture(scope="module")
