@@ -17,6 +17,7 @@ demo: $(BIN)/.installed
 	$(BIN)/python examples/quickstart.py
 
 test: $(BIN)/.installed
+	bash scripts/install_swiftshader.sh
 	bash scripts/run_tests.sh $(BIN)
 
 lint: $(BIN)/.installed
