@@ -1,0 +1,31 @@
+"""Model builders: MobileNet segmentation and heatmap models with attention blocks."""
+
+from keras_psa.models.attention import ATTENTIONS, PSA_VARIANTS, get_attention_layer
+from keras_psa.models.backbones import BACKBONES, FEATURE_TAPS, feature_taps
+from keras_psa.models.cbam import CBAM
+from keras_psa.models.class_labels import ClassLabels
+from keras_psa.models.complexity import count_macs, model_complexity
+from keras_psa.models.dense_model import ATTENTION_POSITIONS, HEADS
+from keras_psa.models.heatmap_model import build_heatmap_model
+from keras_psa.models.resize_like import ResizeLike
+from keras_psa.models.segmentation_model import build_segmentation_model
+from keras_psa.models.squeeze_excitation import SqueezeExcitation
+
+__all__ = [
+    "ATTENTIONS",
+    "ATTENTION_POSITIONS",
+    "BACKBONES",
+    "CBAM",
+    "FEATURE_TAPS",
+    "HEADS",
+    "PSA_VARIANTS",
+    "ClassLabels",
+    "ResizeLike",
+    "SqueezeExcitation",
+    "build_heatmap_model",
+    "build_segmentation_model",
+    "count_macs",
+    "feature_taps",
+    "get_attention_layer",
+    "model_complexity",
+]

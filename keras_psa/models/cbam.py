@@ -1,0 +1,119 @@
+"""Convolutional Block Attention Module (channel then spatial attention)."""
+
+import tensorflow as tf
+
+from keras_psa.keras_flavor import keras, register_serializable
+
+
+@register_serializable
+class CBAM(keras.layers.Layer):
+    """Convolutional Block Attention Module: channel attention, then spatial attention.
+
+    Channel attention passes the average- and max-pooled descriptors through a
+    shared two-layer 1x1-convolution MLP and gates the channels with the sigmoid
+    of their sum. Spatial attention convolves the channel-wise mean and max maps
+    with a `spatial_kernel_size` x `spatial_kernel_size` kernel and gates every
+    position. Every op (MEAN and REDUCE_MAX over constant axes, CONCATENATION,
+    CONV_2D, LOGISTIC, broadcast MUL) runs on the TFLite GPU delegate and XNNPACK.
+
+    Args:
+        reduction: int, ratio between the input channels and the MLP's hidden
+            channels.
+        min_units: int, lower bound on the MLP's hidden channels.
+        spatial_kernel_size: int, size of the spatial-attention convolution
+            (7 in the paper).
+        kernel_initializer: initializer of the convolutions.
+        **kwargs: base `Layer` arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: float tensor of shape `(batch, height, width, channels)`.
+
+    Output shape: same as the input.
+
+    Example:
+
+    >>> cbam = CBAM(reduction=8)
+    >>> cbam(tf.zeros((1, 8, 8, 32))).shape
+    TensorShape([1, 8, 8, 32])
+
+    Reference:
+        S. Woo, J. Park, J.-Y. Lee, I. S. Kweon, "CBAM: Convolutional Block
+        Attention Module", ECCV 2018.
+    """
+
+    def __init__(
+        self,
+        reduction=8,
+        min_units=8,
+        spatial_kernel_size=7,
+        kernel_initializer="he_normal",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        for arg, value in (
+            ("reduction", reduction),
+            ("min_units", min_units),
+            ("spatial_kernel_size", spatial_kernel_size),
+        ):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"`{arg}` must be a positive int. Received: {arg}={value!r}")
+        self.reduction = reduction
+        self.min_units = min_units
+        self.spatial_kernel_size = spatial_kernel_size
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+    def _initializer(self):
+        # A fresh instance per convolution: a shared unseeded instance would give
+        # every kernel the same values.
+        return keras.initializers.get(keras.initializers.serialize(self.kernel_initializer))
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        if channels is None:
+            raise ValueError(
+                f"`CBAM` needs a known channel count. Received: input_shape={tuple(input_shape)}"
+            )
+        units = max(self.min_units, channels // self.reduction)
+        self.mlp_hidden = keras.layers.Conv2D(
+            units, 1, activation="relu", kernel_initializer=self._initializer(),
+            name="mlp_hidden", dtype=self.dtype_policy,
+        )
+        self.mlp_out = keras.layers.Conv2D(
+            channels, 1, kernel_initializer=self._initializer(),
+            name="mlp_out", dtype=self.dtype_policy,
+        )
+        self.spatial_conv = keras.layers.Conv2D(
+            1, self.spatial_kernel_size, padding="same",
+            kernel_initializer=self._initializer(), name="spatial_conv",
+            dtype=self.dtype_policy,
+        )
+        self.mlp_hidden.build((None, 1, 1, channels))
+        self.mlp_out.build((None, 1, 1, units))
+        self.spatial_conv.build((None, None, None, 2))
+        super().build(input_shape)
+
+    def call(self, inputs):
+        avg = tf.reduce_mean(inputs, axis=[1, 2], keepdims=True)
+        peak = tf.reduce_max(inputs, axis=[1, 2], keepdims=True)
+        gate = tf.sigmoid(self.mlp_out(self.mlp_hidden(avg)) + self.mlp_out(self.mlp_hidden(peak)))
+        x = inputs * gate
+        pooled = tf.concat(
+            [tf.reduce_mean(x, axis=-1, keepdims=True), tf.reduce_max(x, axis=-1, keepdims=True)],
+            axis=-1,
+        )
+        return x * tf.sigmoid(self.spatial_conv(pooled))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "reduction": self.reduction,
+                "min_units": self.min_units,
+                "spatial_kernel_size": self.spatial_kernel_size,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            }
+        )
+        return config

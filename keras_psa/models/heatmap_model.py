@@ -1,0 +1,67 @@
+"""One-call builder of MobileNet keypoint-heatmap models with attention blocks."""
+
+from keras_psa.keras_flavor import keras
+from keras_psa.models.dense_model import build_dense_outputs
+
+ACTIVATIONS = ("sigmoid", "linear")
+
+
+def build_heatmap_model(
+    backbone,
+    num_keypoints,
+    input_shape=(None, None, 3),
+    head="lraspp",
+    attention="psa_p",
+    attention_positions=("head",),
+    psa_variant="paper",
+    alpha=1.0,
+    backbone_weights=None,
+    batch_size=None,
+    include_preprocessing=True,
+    activation="sigmoid",
+    head_filters=128,
+    name=None,
+):
+    """Builds a Functional keypoint-heatmap model (one channel per keypoint).
+
+    The paper's main task: each channel regresses a 2-D Gaussian around one
+    keypoint. Same backbones, heads and attention placement as
+    `build_segmentation_model`; see there for the shared arguments.
+
+    Args:
+        num_keypoints: int, number of heatmap channels.
+        activation: `"sigmoid"` (heatmaps in [0, 1]) or `"linear"`.
+
+    Returns:
+        A Functional `keras.Model` mapping `(batch, height, width, 3)` images to
+        float32 heatmaps `(batch, height, width, num_keypoints)`.
+
+    Example:
+
+    >>> model = build_heatmap_model(
+    ...     "mobilenet_v2", num_keypoints=17, input_shape=(64, 64, 3),
+    ...     attention=None, alpha=0.35)
+    >>> model.output_shape
+    (None, 64, 64, 17)
+    """
+    if activation not in ACTIVATIONS:
+        raise ValueError(
+            f"`activation` must be one of {ACTIVATIONS}. Received: activation={activation!r}"
+        )
+    inputs, x = build_dense_outputs(
+        backbone,
+        num_keypoints,
+        input_shape,
+        head,
+        attention,
+        attention_positions,
+        psa_variant,
+        alpha,
+        backbone_weights,
+        batch_size,
+        include_preprocessing,
+        head_filters,
+    )
+    heatmaps = keras.layers.Activation(activation, dtype="float32", name="heatmaps")(x)
+    name = name or f"{backbone}_{head}_{attention or 'none'}_heatmaps"
+    return keras.Model(inputs, heatmaps, name=name)

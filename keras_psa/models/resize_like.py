@@ -1,0 +1,59 @@
+"""Resizes a feature map to the spatial size of a reference tensor."""
+
+import tensorflow as tf
+
+from keras_psa.keras_flavor import keras, register_serializable
+
+_INTERPOLATIONS = ("bilinear", "nearest")
+
+
+@register_serializable
+class ResizeLike(keras.layers.Layer):
+    """Resizes `inputs[0]` to the height and width of `inputs[1]`.
+
+    Works for fixed and dynamic spatial sizes: with a fixed input size the
+    target size is a constant after tracing, and the TFLite converter emits one
+    RESIZE_BILINEAR (or RESIZE_NEAREST_NEIGHBOR) with a constant size, which the
+    GPU delegate runs. Keras' `Resizing` and `UpSampling2D` need the size when the
+    model is built, which dynamic-size models do not have.
+
+    Args:
+        interpolation: `"bilinear"` or `"nearest"`.
+        **kwargs: base `Layer` arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: list `[x, reference]`; `x` of shape `(batch, h, w, channels)`,
+            `reference` of shape `(batch, height, width, any)`.
+
+    Output shape: `(batch, height, width, channels)`.
+
+    Example:
+
+    >>> x, ref = tf.zeros((1, 4, 4, 8)), tf.zeros((1, 16, 16, 3))
+    >>> ResizeLike()([x, ref]).shape
+    TensorShape([1, 16, 16, 8])
+    """
+
+    def __init__(self, interpolation="bilinear", **kwargs):
+        super().__init__(**kwargs)
+        if interpolation not in _INTERPOLATIONS:
+            raise ValueError(
+                f"`interpolation` must be one of {_INTERPOLATIONS}. "
+                f"Received: interpolation={interpolation!r}"
+            )
+        self.interpolation = interpolation
+
+    def call(self, inputs):
+        x, reference = inputs
+        size = tf.shape(reference)[1:3]
+        resized = tf.image.resize(x, size, method=self.interpolation)
+        return tf.cast(resized, x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        x_shape, reference_shape = input_shape
+        return (x_shape[0], reference_shape[1], reference_shape[2], x_shape[-1])
+
+    def get_config(self):
+        config = super().get_config()
+        config["interpolation"] = self.interpolation
+        return config
