@@ -4,7 +4,8 @@ import os
 import re
 import shutil
 
-from keras_psa.keras_flavor import USING_TF_KERAS, keras
+from keras_psa.keras_flavor import USING_TF_KERAS
+from keras_psa.keras_flavor import keras
 
 _BACKUP = re.compile(r"^step-(\d+)$")
 

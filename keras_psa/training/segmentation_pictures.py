@@ -5,11 +5,9 @@ import tensorflow as tf
 
 from keras_psa.data.preview import palette
 from keras_psa.keras_flavor import keras
-from keras_psa.layers import (
-    ChannelPolarizedAttention,
-    PolarizedSelfAttention,
-    SpatialPolarizedAttention,
-)
+from keras_psa.layers import ChannelPolarizedAttention
+from keras_psa.layers import PolarizedSelfAttention
+from keras_psa.layers import SpatialPolarizedAttention
 
 PSA_LAYERS = (PolarizedSelfAttention, ChannelPolarizedAttention, SpatialPolarizedAttention)
 

@@ -10,24 +10,27 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from keras_psa.data import load_dataset, validation_examples
-from keras_psa.keras_flavor import USING_TF_KERAS, keras
-from keras_psa.models import build_segmentation_model, model_complexity
-from keras_psa.training.distribution import get_strategy, is_chief, worker_id
+from keras_psa.data import load_dataset
+from keras_psa.data import validation_examples
+from keras_psa.keras_flavor import USING_TF_KERAS
+from keras_psa.keras_flavor import keras
+from keras_psa.models import build_segmentation_model
+from keras_psa.models import model_complexity
+from keras_psa.training.distribution import get_strategy
+from keras_psa.training.distribution import is_chief
+from keras_psa.training.distribution import worker_id
 from keras_psa.training.learning_rate import learning_rate_schedule
 from keras_psa.training.resumable_backup import ResumableBackup
-from keras_psa.training.segmentation_metrics import (
-    per_class_iou,
-    segmentation_loss,
-    segmentation_metrics,
-)
-from keras_psa.training.segmentation_pictures import (
-    psa_layers,
-    save_attention_maps,
-    save_predictions,
-)
+from keras_psa.training.segmentation_metrics import per_class_iou
+from keras_psa.training.segmentation_metrics import segmentation_loss
+from keras_psa.training.segmentation_metrics import segmentation_metrics
+from keras_psa.training.segmentation_pictures import psa_layers
+from keras_psa.training.segmentation_pictures import save_attention_maps
+from keras_psa.training.segmentation_pictures import save_predictions
 from keras_psa.training.train_config import TrainConfig
-from keras_psa.training.training_log import best_logged, read_log, trim_log
+from keras_psa.training.training_log import best_logged
+from keras_psa.training.training_log import read_log
+from keras_psa.training.training_log import trim_log
 
 MONITOR = "val_mean_iou"
 
