@@ -4,6 +4,8 @@ import os
 import re
 import shutil
 
+import tensorflow as tf
+
 from keras_psa.keras_flavor import USING_TF_KERAS
 from keras_psa.keras_flavor import keras
 
@@ -75,7 +77,8 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
                 ):
                     model.optimizer.build(model.trainable_variables)
                 model.load_weights(self._weights_file(folder))
-            except (OSError, ValueError) as error:  # torn or foreign file: try an older one
+            # A torn or foreign file: try an older backup.
+            except (OSError, ValueError, RuntimeError, tf.errors.OpError) as error:
                 errors.append(f"{folder}: {error}")
                 continue
             self.step = step
@@ -108,6 +111,13 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
 
     def on_train_begin(self, logs=None):
         pass  # restoring is explicit, see `restore`
+
+    # tf_keras' parent updates its own checkpoint state in these hooks.
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
+
+    def on_train_batch_begin(self, batch, logs=None):
+        pass
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
