@@ -1,11 +1,17 @@
 """Model builders: MobileNet segmentation and heatmap models with attention blocks."""
 
-from keras_psa.models.attention import ATTENTIONS, PSA_VARIANTS, get_attention_layer
-from keras_psa.models.backbones import BACKBONES, FEATURE_TAPS, feature_taps
+from keras_psa.models.attention import ATTENTIONS
+from keras_psa.models.attention import PSA_VARIANTS
+from keras_psa.models.attention import get_attention_layer
+from keras_psa.models.backbones import BACKBONES
+from keras_psa.models.backbones import FEATURE_TAPS
+from keras_psa.models.backbones import feature_taps
 from keras_psa.models.cbam import CBAM
 from keras_psa.models.class_labels import ClassLabels
-from keras_psa.models.complexity import count_macs, model_complexity
-from keras_psa.models.dense_model import ATTENTION_POSITIONS, HEADS
+from keras_psa.models.complexity import count_macs
+from keras_psa.models.complexity import model_complexity
+from keras_psa.models.dense_model import ATTENTION_POSITIONS
+from keras_psa.models.dense_model import HEADS
 from keras_psa.models.heatmap_model import build_heatmap_model
 from keras_psa.models.resize_like import ResizeLike
 from keras_psa.models.segmentation_model import build_segmentation_model

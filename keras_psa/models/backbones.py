@@ -2,7 +2,8 @@
 
 import os
 
-from keras_psa.keras_flavor import USING_TF_KERAS, keras
+from keras_psa.keras_flavor import USING_TF_KERAS
+from keras_psa.keras_flavor import keras
 from keras_psa.models.graph_surgery import insert_after
 
 BACKBONES = ("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large")

@@ -3,11 +3,9 @@
 import math
 
 from keras_psa.keras_flavor import keras
-from keras_psa.layers import (
-    ChannelPolarizedAttention,
-    PolarizedSelfAttention,
-    SpatialPolarizedAttention,
-)
+from keras_psa.layers import ChannelPolarizedAttention
+from keras_psa.layers import PolarizedSelfAttention
+from keras_psa.layers import SpatialPolarizedAttention
 from keras_psa.models.cbam import CBAM
 from keras_psa.models.squeeze_excitation import SqueezeExcitation
 

@@ -1,7 +1,9 @@
 """Light DeepLabV3+ segmentation head."""
 
 from keras_psa.keras_flavor import keras
-from keras_psa.models.blocks import conv_bn_relu, global_context, separable_conv_bn_relu
+from keras_psa.models.blocks import conv_bn_relu
+from keras_psa.models.blocks import global_context
+from keras_psa.models.blocks import separable_conv_bn_relu
 from keras_psa.models.resize_like import ResizeLike
 
 

@@ -3,8 +3,11 @@
 import numbers
 
 from keras_psa.keras_flavor import keras
-from keras_psa.models.attention import get_attention_layer, validate_attention
-from keras_psa.models.backbones import TAP_NAMES, build_backbone, validate_backbone
+from keras_psa.models.attention import get_attention_layer
+from keras_psa.models.attention import validate_attention
+from keras_psa.models.backbones import TAP_NAMES
+from keras_psa.models.backbones import build_backbone
+from keras_psa.models.backbones import validate_backbone
 from keras_psa.models.deeplabv3plus_head import deeplabv3plus_head
 from keras_psa.models.lraspp_head import lraspp_head
 from keras_psa.models.resize_like import ResizeLike

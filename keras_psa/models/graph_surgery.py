@@ -2,7 +2,8 @@
 
 import copy
 
-from keras_psa.keras_flavor import USING_TF_KERAS, keras
+from keras_psa.keras_flavor import USING_TF_KERAS
+from keras_psa.keras_flavor import keras
 
 
 def _rename_references(node, old, new):

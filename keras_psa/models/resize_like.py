@@ -2,7 +2,8 @@
 
 import tensorflow as tf
 
-from keras_psa.keras_flavor import keras, register_serializable
+from keras_psa.keras_flavor import keras
+from keras_psa.keras_flavor import register_serializable
 
 _INTERPOLATIONS = ("bilinear", "nearest")
 
