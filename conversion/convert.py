@@ -1,0 +1,111 @@
+"""Converts a Keras model (.keras, .h5 or SavedModel) to TFLite for mobile.
+
+The model is rebuilt with a static batch of 1 and the given input size, so all
+shapes are constants. The .tflite is written atomically, with a report
+(<output>.report.json and .md) beside it: op histogram, tensor dtypes, size,
+Keras-vs-TFLite error and delegation results.
+
+Examples:
+    python conversion/convert.py model.keras --output model.tflite
+    python conversion/convert.py model.keras --output model_int8.tflite \\
+        --quantization int8 --input-size 256 256 --representative shapes
+"""
+
+import argparse
+import sys
+
+from _cli_common import EXIT_PASSED
+from _cli_common import ensure_package_importable
+from _cli_common import exit_code
+
+ensure_package_importable()
+
+MODES = ("float32", "float16", "dynamic", "int8")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", help=".keras or .h5 file, or SavedModel directory")
+    parser.add_argument("--output", required=True, help="the .tflite file to write")
+    parser.add_argument("--quantization", choices=MODES, default="float32",
+                        help="float32; float16 weights; dynamic (int8 weights); int8 "
+                             "(post-training full integer). Default float32")
+    parser.add_argument("--input-size", nargs=2, type=int, metavar=("H", "W"),
+                        help="fixed input height and width (default: the model's)")
+    parser.add_argument("--representative", default="random",
+                        help="int8 calibration images: a dataset name of keras_psa.data "
+                             "(shapes, digits), a folder of images, or 'random' (default)")
+    parser.add_argument("--num-calibration-samples", type=int, default=100,
+                        help="calibration images for int8 (default 100)")
+    parser.add_argument("--pixel-range", nargs=2, type=float, default=(0.0, 1.0),
+                        metavar=("LOW", "HIGH"),
+                        help="value range the model expects, for folder/random images "
+                             "(default 0 1)")
+    parser.add_argument("--int8-io", action="store_true",
+                        help="int8 input and output tensors (int8 only; default float)")
+    parser.add_argument("--float-ops", nargs="*", default=None, metavar="OP",
+                        help="TFLite ops kept float in int8 models (default: SOFTMAX "
+                             "HARD_SWISH, which XNNPACK has no int8 kernels for); "
+                             "give no names to quantize everything")
+    parser.add_argument("--checks", nargs="*", default=["gpu-static", "xnnpack", "parity"],
+                        choices=["gpu-static", "gpu", "xnnpack", "parity"],
+                        help="checks for the report (default gpu-static xnnpack parity; "
+                             "'gpu' adds the real GPU-accelerator run)")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit 1 when a report check fails (default: report only)")
+    args = parser.parse_args(argv)
+    if args.num_calibration_samples < 1:
+        parser.error("--num-calibration-samples must be >= 1. "
+                     f"Received: {args.num_calibration_samples}")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from keras_psa import export
+    from keras_psa.export.model_loading import load_model
+    from keras_psa.export.quantization_mode import GPU_TOLERANCE
+
+    float_ops = "auto" if args.float_ops is None else tuple(args.float_ops)
+    try:
+        model = load_model(args.model)
+        export.convert_model(
+            model if model is not None else args.model,
+            args.output,
+            quantization=args.quantization,
+            input_size=args.input_size,
+            representative=args.representative,
+            num_calibration_samples=args.num_calibration_samples,
+            pixel_range=tuple(args.pixel_range),
+            int8_io=args.int8_io,
+            float_ops=float_ops,
+        )
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    checks = []
+    if "gpu-static" in args.checks or "gpu" in args.checks:
+        checks.append(export.check_gpu_compatibility(args.output))
+    if "gpu" in args.checks:
+        checks.append(export.run_gpu_accelerator(args.output,
+                                                 tolerance=GPU_TOLERANCE[args.quantization]))
+    if "xnnpack" in args.checks:
+        checks.append(export.check_xnnpack_delegation(args.output))
+    if "parity" in args.checks and model is not None:
+        checks.append(export.check_keras_parity(model, args.output,
+                                                pixel_range=tuple(args.pixel_range)))
+    conversion = {"source": args.model, "quantization": args.quantization,
+                  "input_size": args.input_size, "int8_io": args.int8_io,
+                  "representative": args.representative if args.quantization == "int8" else None,
+                  "float_ops": float_ops if args.quantization == "int8" else None}
+    _json_path, md_path = export.write_report(args.output, checks, conversion)
+    print(f"wrote {args.output} ({export.inspect_model(args.output)['size_bytes']:,} bytes)")
+    for check in checks:
+        print(check.summary())
+    print(f"report: {md_path}")
+    return exit_code(checks) if args.strict else EXIT_PASSED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

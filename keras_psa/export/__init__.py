@@ -1,0 +1,34 @@
+"""Conversion of keras_psa models to TFLite/LiteRT, and the checks that say
+whether a converted model runs fully on the GPU delegate and on XNNPACK."""
+
+from keras_psa.export.check_result import CheckResult
+from keras_psa.export.converter import XNNPACK_FLOAT_OPS
+from keras_psa.export.converter import convert_model
+from keras_psa.export.gpu_accelerator import run_gpu_accelerator
+from keras_psa.export.gpu_compatibility import check_gpu_compatibility
+from keras_psa.export.litert_runner import run_tflite
+from keras_psa.export.model_inspection import inspect_model
+from keras_psa.export.op_issue import OpIssue
+from keras_psa.export.parity import check_keras_parity
+from keras_psa.export.quantization_mode import QUANTIZATION_MODES
+from keras_psa.export.quantization_mode import infer_quantization_mode
+from keras_psa.export.report import write_report
+from keras_psa.export.tflite_graph import TFLiteGraph
+from keras_psa.export.xnnpack_delegation import check_xnnpack_delegation
+
+__all__ = [
+    "QUANTIZATION_MODES",
+    "XNNPACK_FLOAT_OPS",
+    "CheckResult",
+    "OpIssue",
+    "TFLiteGraph",
+    "check_gpu_compatibility",
+    "check_keras_parity",
+    "check_xnnpack_delegation",
+    "convert_model",
+    "infer_quantization_mode",
+    "inspect_model",
+    "run_gpu_accelerator",
+    "run_tflite",
+    "write_report",
+]

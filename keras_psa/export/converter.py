@@ -1,0 +1,143 @@
+"""Keras model -> TFLite flatbuffer, for mobile: static batch 1, fixed input size."""
+
+import os
+import tempfile
+
+import tensorflow as tf
+from tensorflow.lite.python import util as tflite_util
+
+from keras_psa.export.atomic_write import write_bytes_atomically
+from keras_psa.export.model_loading import keras_module_of
+from keras_psa.export.model_loading import load_model
+from keras_psa.export.model_loading import with_static_input
+from keras_psa.export.quantization_mode import check_quantization_mode
+from keras_psa.export.representative_data import representative_images
+
+
+def _saved_model_converter(model, tmp_dir):
+    """Converter for a Keras model: SavedModel export for Keras 3, from_keras_model
+    for tf_keras (whose SavedModel path the converter knows natively)."""
+    if keras_module_of(model).__name__ == "tf_keras":
+        return tf.lite.TFLiteConverter.from_keras_model(model)
+    # Keras 3: export a serving SavedModel; it freezes the variables cleanly
+    # (from_concrete_functions leaves READ_VARIABLE ops that break calibration).
+    # Keras 3 relaxes the batch dimension to None unless the signature pins it.
+    signature = [tf.TensorSpec(tuple(t.shape), t.dtype) for t in model.inputs]
+    model.export(tmp_dir, format="tf_saved_model", verbose=False, input_signature=signature)
+    return tf.lite.TFLiteConverter.from_saved_model(tmp_dir)
+
+
+# Ops whose int8 kernels XNNPACK's TFLite delegate lacks (found with
+# check_xnnpack_delegation on ai-edge-litert 2.3): left int8 they run on
+# TFLite's reference kernels and split the XNNPACK graph at every use.
+XNNPACK_FLOAT_OPS = ("SOFTMAX", "HARD_SWISH")
+
+
+def _convert_keeping_float(converter, representative, float_ops, int8_io):
+    """Full-integer conversion that leaves `float_ops` in float32 (selective
+    quantization through TFLite's QuantizationDebugger denylist)."""
+    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=list(float_ops))
+    debugger = tf.lite.experimental.QuantizationDebugger(
+        converter=converter, debug_dataset=representative, debug_options=options
+    )
+    model = debugger.get_nondebug_quantized_model()
+    if int8_io:
+        # The debugger ignores inference_input/output_type; apply them after.
+        model = tflite_util.modify_model_io_type(model, tf.int8, tf.int8)
+    return model
+
+
+def _configure(converter, quantization, representative, int8_io):
+    if quantization == "float32":
+        return
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantization == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantization == "int8":
+        converter.representative_dataset = representative
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        if int8_io:
+            converter.inference_input_type = tf.int8
+            converter.inference_output_type = tf.int8
+
+
+def convert_model(model, output_path=None, quantization="float32", input_size=None,
+                  representative="random", num_calibration_samples=100,
+                  pixel_range=(0.0, 1.0), int8_io=False, static_batch=True,
+                  float_ops="auto"):
+    """Converts a Keras model to a TFLite flatbuffer.
+
+    Args:
+        model: a Keras model (Keras 3 or tf_keras), or a path to a `.keras`,
+            `.h5` or SavedModel directory.
+        output_path: where to write the `.tflite` (atomically); None to only
+            return the bytes.
+        quantization: "float32", "float16" (fp16 weights), "dynamic" (int8
+            weights, float activations) or "int8" (post-training full integer,
+            calibrated on `representative`).
+        input_size: `(H, W)` to fix the input to; defaults to the model's.
+        representative: calibration images for int8; see
+            `representative_images` ("random", dataset name, folder, callable
+            or iterable).
+        num_calibration_samples: images used for calibration.
+        pixel_range: value range of folder/random calibration images.
+        int8_io: int8 input and output tensors (else float, with QUANTIZE and
+            DEQUANTIZE at the ends) for "int8".
+        float_ops: TFLite op names kept in float32 in an "int8" model, with
+            QUANTIZE/DEQUANTIZE around them. "auto" keeps `XNNPACK_FLOAT_OPS`
+            float so that XNNPACK takes the whole graph (int8 HARD_SWISH on
+            TFLite's own kernels made MobileNetV3 int8 2x slower than float32);
+            `()` quantizes every op.
+        static_batch: rebuild the model on `Input(batch_size=1, ...)` so every
+            shape is constant (needed by the GPU delegate).
+
+    Returns:
+        The `.tflite` bytes.
+
+    Example:
+
+    >>> convert_model("model.keras", "model_int8.tflite", quantization="int8",
+    ...               input_size=(256, 256), representative="shapes")
+    """
+    check_quantization_mode(quantization)
+    if int8_io and quantization != "int8":
+        raise ValueError(
+            "`int8_io` needs quantization='int8'. "
+            f"Received: int8_io={int8_io}, quantization={quantization}"
+        )
+    source = model if isinstance(model, (str, os.PathLike)) else None
+    if source is not None:
+        model = load_model(source)
+    with tempfile.TemporaryDirectory(prefix="keras_psa_export_") as tmp:
+        if model is None:  # a SavedModel that Keras cannot load: convert as is
+            if input_size is not None:
+                raise ValueError(
+                    f"`input_size` cannot be changed for the non-Keras SavedModel {source}. "
+                    "Export it with a fixed input signature instead."
+                )
+            converter = tf.lite.TFLiteConverter.from_saved_model(os.fspath(source))
+            shape = None
+        else:
+            if static_batch:
+                model = with_static_input(model, input_size)
+            shape = tuple(model.inputs[0].shape)
+            converter = _saved_model_converter(model, os.path.join(tmp, "saved_model"))
+        if quantization == "int8" and shape is None:
+            raise ValueError("int8 conversion needs a Keras model (input shape unknown).")
+
+        def representative_dataset():
+            for image in representative_images(representative, shape[1:3], shape[3],
+                                                num_calibration_samples, pixel_range):
+                yield [image]
+
+        _configure(converter, quantization, representative_dataset, int8_io)
+        if float_ops == "auto":
+            float_ops = XNNPACK_FLOAT_OPS
+        if float_ops and quantization == "int8":
+            tflite_bytes = _convert_keeping_float(converter, representative_dataset, float_ops,
+                                                      int8_io)
+        else:
+            tflite_bytes = converter.convert()
+    if output_path is not None:
+        write_bytes_atomically(output_path, tflite_bytes)
+    return tflite_bytes

@@ -1,0 +1,18 @@
+"""Error measures shared by the parity checks."""
+
+import numpy as np
+
+
+def relative_error(actual, expected):
+    """max |actual - expected| / max |expected|, computed in float64.
+
+    Normalising by the largest reference value (not element-wise) keeps
+    near-zero outputs from dominating; it is the measure behind every tolerance
+    of this package.
+    """
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if actual.shape != expected.shape:
+        raise ValueError(f"Shapes differ: {actual.shape} vs {expected.shape}")
+    scale = max(float(np.max(np.abs(expected))) if expected.size else 0.0, 1e-12)
+    return float(np.max(np.abs(actual - expected))) / scale if expected.size else 0.0

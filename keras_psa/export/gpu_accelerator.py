@@ -1,0 +1,170 @@
+"""Runs a `.tflite` model on LiteRT's GPU accelerator and compares it with the CPU.
+
+The GPU accelerator shipped in the ai-edge-litert wheel is WebGPU over Vulkan.
+Machines without a GPU can run it on SwiftShader, a CPU implementation of
+Vulkan that Debian's `chromium` package installs under /usr/lib/chromium (with
+its own Vulkan loader, libvulkan.so.1, next to it). The run happens in a child
+process: a crash inside the delegate ends the child, not the checker, and the
+delegate's native log (which names unsupported ops) is captured from it.
+"""
+
+import ctypes.util
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+
+from keras_psa.export.check_result import FAILED
+from keras_psa.export.check_result import PASSED
+from keras_psa.export.check_result import UNAVAILABLE
+from keras_psa.export.check_result import CheckResult
+from keras_psa.export.errors import relative_error
+from keras_psa.export.op_issue import OpIssue
+from keras_psa.export.tflite_graph import TFLiteGraph
+
+SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json"
+_WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_gpu_worker.py")
+_RESULT_PREFIX = "KERAS_PSA_GPU_RESULT "
+_UNSUPPORTED_HEADER = "Following operations are not supported by GPU delegate:"
+_SPLIT_LINE = re.compile(r"^\d+ operations will run on the GPU")
+_NO_DEVICE = ("No adapters found", "Failed to initialize WebGPU environment",
+              "Failed to get or create delegate WebGPU environment")
+_ADAPTER = re.compile(r"Selected adapter: (.*)")
+
+
+def vulkan_environment(icd_file=None):
+    """Returns the environment for the child: Vulkan ICD and loader path.
+
+    `icd_file` defaults to `$VK_ICD_FILENAMES`, else SwiftShader from Debian's
+    chromium package when it is installed.
+    """
+    env = dict(os.environ)
+    icd_file = icd_file or env.get("VK_ICD_FILENAMES")
+    if not icd_file and os.path.isfile(SWIFTSHADER_ICD):
+        icd_file = SWIFTSHADER_ICD
+    if icd_file:
+        env["VK_ICD_FILENAMES"] = icd_file
+        icd_dir = os.path.dirname(os.path.abspath(icd_file))
+        # Debian's chromium ships its own Vulkan loader; use it when the system
+        # has none (package libvulkan1 not installed).
+        if ctypes.util.find_library("vulkan") is None and os.path.isfile(
+            os.path.join(icd_dir, "libvulkan.so.1")
+        ):
+            env["LD_LIBRARY_PATH"] = os.pathsep.join(
+                p for p in (icd_dir, env.get("LD_LIBRARY_PATH")) if p
+            )
+    return env
+
+
+def parse_unsupported_ops(log):
+    """Returns `OpIssue`s from the GPU delegate's "not supported" log block."""
+    issues, inside = [], False
+    for line in log.splitlines():
+        line = line.strip()
+        if _UNSUPPORTED_HEADER in line:
+            inside = True
+            continue
+        if inside:
+            if not line or _SPLIT_LINE.match(line) or line.startswith(("I0000", "INFO", "E0000")):
+                inside = False
+                continue
+            name, _, reason = line.partition(":")
+            issues.append(OpIssue(None, name.strip(), reason.strip() or "not supported"))
+    return issues
+
+
+def default_inputs(model_path, seed=0):
+    """One random float input per model input, in [0, 1), keyed by signature name."""
+    graph = TFLiteGraph.from_file(model_path)
+    rng = np.random.default_rng(seed)
+    signature = Interpreter(model_path=os.fspath(model_path)).get_signature_list()
+    names = next(iter(signature.values()))["inputs"] if signature else None
+    arrays = [rng.random(t.shape, dtype=np.float32) for t in graph.inputs]
+    return dict(zip(names, arrays)) if names else {f"input_{i}": a for i, a in enumerate(arrays)}
+
+
+def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=True,
+                        icd_file=None, timeout=300):
+    """Runs `model_path` on LiteRT's GPU accelerator and on its CPU, and compares.
+
+    Args:
+        model_path: path to a `.tflite` file.
+        inputs: dict from signature input name to array in the model's input
+            dtype; random floats in [0, 1) by default (quantized for int8 inputs
+            by the caller).
+        tolerance: largest relative error GPU vs CPU (max |gpu - cpu| / max |cpu|).
+        enforce_f32: compute in float32 on the GPU (the delegate's default is fp16).
+        icd_file: Vulkan ICD json; see `vulkan_environment`.
+        timeout: seconds before the child is killed.
+
+    Returns:
+        A `CheckResult` named `"gpu_run"`: `"passed"` when every op ran on the
+        GPU and outputs match, `"failed"` otherwise (unsupported ops named from
+        the delegate's log), `"unavailable"` when no Vulkan device was found.
+    """
+    model_path = os.path.abspath(os.fspath(model_path))
+    TFLiteGraph.from_file(model_path)  # fails early and clearly on a bad file
+    inputs = default_inputs(model_path) if inputs is None else inputs
+    env = vulkan_environment(icd_file)
+    with tempfile.TemporaryDirectory(prefix="keras_psa_gpu_") as tmp:
+        inputs_path = os.path.join(tmp, "inputs.npz")
+        outputs_path = os.path.join(tmp, "outputs.npz")
+        np.savez(inputs_path, **inputs)
+        command = [sys.executable, _WORKER, model_path, inputs_path, outputs_path,
+                   "1" if enforce_f32 else "0"]
+        try:
+            child = subprocess.run(command, capture_output=True, text=True, env=env,
+                                   timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            return CheckResult("gpu_run", FAILED, message=f"GPU run timed out after {timeout} s")
+        log = child.stdout + "\n" + child.stderr
+        adapter = _ADAPTER.search(log)
+        details = {
+            "vk_icd_filenames": env.get("VK_ICD_FILENAMES"),
+            "adapter": adapter.group(1).strip() if adapter else None,
+            "returncode": child.returncode,
+        }
+        if any(marker in log for marker in _NO_DEVICE):
+            return CheckResult("gpu_run", UNAVAILABLE, details=details,
+                               message="no Vulkan/WebGPU device found (install Debian's "
+                                       "chromium package for SwiftShader, or set "
+                                       "VK_ICD_FILENAMES)")
+        result_line = [ln for ln in log.splitlines() if ln.startswith(_RESULT_PREFIX)]
+        if child.returncode != 0 or not result_line:
+            details["log_tail"] = log[-4000:]
+            return CheckResult("gpu_run", FAILED, details=details,
+                               message=f"GPU run crashed or failed (exit code "
+                                       f"{child.returncode})")
+        worker = json.loads(result_line[-1][len(_RESULT_PREFIX):])
+        outputs = dict(np.load(outputs_path))
+    issues = parse_unsupported_ops(log)
+    errors = {}
+    for key, cpu_output in outputs.items():
+        if key.startswith("cpu/"):
+            name = key[4:]
+            errors[name] = relative_error(outputs[f"gpu/{name}"], cpu_output)
+    details.update(
+        fully_accelerated=worker["fully_accelerated"],
+        unreadable_outputs=worker["unreadable_outputs"],
+        relative_error=errors,
+        tolerance=tolerance,
+    )
+    failures = []
+    if not worker["fully_accelerated"]:
+        failures.append("not fully accelerated")
+        if not issues:
+            issues.append(OpIssue(None, "?", "the delegate left ops on the CPU (see log)"))
+    bad = {k: v for k, v in errors.items() if not v <= tolerance}
+    if bad:
+        failures.append("GPU output differs from CPU: " + ", ".join(
+            f"{k} rel. error {v:.3g} > {tolerance:g}" for k, v in bad.items()))
+    status = FAILED if failures else PASSED
+    message = "; ".join(failures) if failures else (
+        "fully accelerated, max rel. error " +
+        (f"{max(errors.values()):.3g}" if errors else "n/a") + f" on {details['adapter']}")
+    return CheckResult("gpu_run", status, issues, details, message)

@@ -1,0 +1,99 @@
+"""Loads Keras models from `.keras`, `.h5` and SavedModel paths, and pins their input."""
+
+import importlib
+import os
+
+from keras_psa.keras_flavor import USING_TF_KERAS
+from keras_psa.keras_flavor import keras
+
+_KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+def _register_package_layers():
+    # Loading a model with PSA layers needs them registered; the layers module
+    # may not exist yet in every checkout.
+    try:
+        importlib.import_module("keras_psa.layers")
+    except ImportError:
+        pass
+
+
+def keras_module_of(model):
+    """Returns the Keras module (Keras 3 or tf_keras) that `model` belongs to."""
+    if type(model).__module__.split(".")[0] == "tf_keras" or any(
+        c.__module__.startswith("tf_keras") for c in type(model).__mro__
+    ):
+        import tf_keras
+
+        return tf_keras
+    return keras
+
+
+def is_saved_model_dir(path):
+    return os.path.isdir(path) and os.path.isfile(os.path.join(path, "saved_model.pb"))
+
+
+def load_model(path):
+    """Loads a Keras model; returns None for a SavedModel that is not a Keras one.
+
+    `.keras`/`.h5` load with the active Keras flavor (safe mode: no pickled
+    code). A SavedModel directory is loaded with tf_keras when it was written by
+    Keras 2; any other SavedModel is converted as it is.
+    """
+    path = os.fspath(path)
+    _register_package_layers()
+    if path.endswith(_KERAS_SUFFIXES):
+        if not os.path.isfile(path):
+            raise ValueError(f"`model` must be an existing file. Received: model={path}")
+        try:
+            if USING_TF_KERAS:
+                return keras.models.load_model(path, compile=False, safe_mode=True)
+            return keras.saving.load_model(path, compile=False, safe_mode=True)
+        except Exception as error:
+            raise ValueError(f"Could not load Keras model {path}: {error}") from error
+    if is_saved_model_dir(path):
+        if not os.path.isfile(os.path.join(path, "keras_metadata.pb")):
+            return None
+        import tf_keras
+
+        return tf_keras.models.load_model(path, compile=False)
+    raise ValueError(
+        "`model` must be a .keras or .h5 file or a SavedModel directory. "
+        f"Received: model={path}"
+    )
+
+
+def with_static_input(model, input_size=None, batch_size=1):
+    """Rebuilds a Functional/Sequential model on `Input(batch_size, H, W, C)`.
+
+    Every shape in the traced graph then is a constant, so reshapes and
+    reductions lower to constant-shape TFLite ops that the GPU delegate takes.
+    Weights are copied from `model`.
+
+    Args:
+        model: a built Keras model with one 4-D image input.
+        input_size: `(H, W)`; defaults to the model's own (must then be known).
+        batch_size: static batch, 1 for mobile.
+    """
+    module = keras_module_of(model)
+    shape = tuple(model.inputs[0].shape) if getattr(model, "inputs", None) else None
+    if shape is None or len(shape) != 4:
+        raise ValueError(
+            "`model` must have one 4-D image input (B, H, W, C). "
+            f"Received: input shape={shape}"
+        )
+    if input_size is None:
+        input_size = shape[1:3]
+    height, width = (int(d) if d is not None else None for d in input_size)
+    if height is None or width is None:
+        raise ValueError(
+            "`input_size` must be given when the model's input size is not fixed. "
+            f"Received: model input shape={shape}"
+        )
+    if len(model.inputs) != 1:
+        raise ValueError(f"`model` must have exactly one input. Received: {len(model.inputs)}")
+    new_input = module.Input(shape=(height, width, shape[3]), batch_size=batch_size,
+                             name=model.inputs[0].name.split(":")[0] or "image")
+    clone = module.models.clone_model(model, input_tensors=new_input)
+    clone.set_weights(model.get_weights())
+    return clone

@@ -1,0 +1,69 @@
+"""Keras vs TFLite parity over a few inputs."""
+
+import numpy as np
+
+from keras_psa.export.check_result import FAILED
+from keras_psa.export.check_result import PASSED
+from keras_psa.export.check_result import CheckResult
+from keras_psa.export.errors import relative_error
+from keras_psa.export.litert_runner import make_interpreter
+from keras_psa.export.litert_runner import run_tflite
+from keras_psa.export.model_loading import load_model
+from keras_psa.export.quantization_mode import KERAS_TOLERANCE
+from keras_psa.export.quantization_mode import infer_quantization_mode
+
+
+def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, seed=0,
+                       pixel_range=(0.0, 1.0), xnnpack=True):
+    """Compares a Keras model with its `.tflite` conversion on random images.
+
+    Args:
+        keras_model: a Keras model or a path `load_model` accepts.
+        tflite_path: the converted model.
+        num_inputs: how many random images (batch 1 each).
+        tolerance: largest relative error (max |tflite - keras| / max |keras|);
+            defaults to `KERAS_TOLERANCE` of the file's quantization mode.
+        seed: random seed of the images.
+        pixel_range: value range of the images.
+        xnnpack: run the TFLite side with XNNPACK (as deployed) or without.
+
+    Returns:
+        A `CheckResult` named `"keras_parity"` with the worst error per output.
+    """
+    if isinstance(keras_model, str):
+        keras_model = load_model(keras_model)
+    mode = infer_quantization_mode(tflite_path)
+    tolerance = KERAS_TOLERANCE[mode] if tolerance is None else tolerance
+    interpreter = make_interpreter(tflite_path, xnnpack=xnnpack)
+    shape = tuple(interpreter.get_input_details()[0]["shape"])
+    rng = np.random.default_rng(seed)
+    worst = []
+    for _ in range(num_inputs):
+        image = rng.uniform(*pixel_range, size=shape).astype(np.float32)
+        expected = keras_model(image, training=False)
+        expected = expected if isinstance(expected, (list, tuple)) else [expected]
+        actual = run_tflite(tflite_path, image, interpreter=interpreter)
+        # TFLite may order outputs differently; match them by shape and size.
+        errors = [relative_error(a, np.asarray(e)) for a, e in
+                  zip(_order_like(actual, expected), expected)]
+        worst = errors if not worst else [max(w, e) for w, e in zip(worst, errors)]
+    details = {"quantization": mode, "tolerance": tolerance, "num_inputs": num_inputs,
+               "relative_error": worst}
+    failed = [e for e in worst if not e <= tolerance]
+    status = FAILED if failed else PASSED
+    message = (f"{mode}: max rel. error {max(worst):.3g} "
+               f"{'>' if failed else '<='} tolerance {tolerance:g} over {num_inputs} inputs")
+    return CheckResult("keras_parity", status, details=details, message=message)
+
+
+def _order_like(actual, expected):
+    if len(actual) == 1:
+        return actual
+    remaining = list(actual)
+    ordered = []
+    for e in expected:
+        shape = tuple(np.asarray(e).shape)
+        match = next((a for a in remaining if a.shape == shape), remaining[0])
+        remaining.remove(match)
+        ordered.append(match)
+    return ordered

@@ -1,0 +1,56 @@
+"""JSON + Markdown report written beside a `.tflite` file."""
+
+import json
+import os
+
+from keras_psa.export.atomic_write import write_bytes_atomically
+from keras_psa.export.model_inspection import inspect_model
+
+
+def report_paths(tflite_path):
+    stem = os.path.splitext(os.fspath(tflite_path))[0]
+    return stem + ".report.json", stem + ".report.md"
+
+
+def build_report(tflite_path, checks=(), conversion=None):
+    """Returns the report as a dict: model facts, conversion settings, checks."""
+    return {
+        "model": os.path.basename(os.fspath(tflite_path)),
+        "inspection": inspect_model(tflite_path),
+        "conversion": conversion or {},
+        "checks": [check.to_dict() for check in checks],
+        "passed": all(check.passed for check in checks),
+    }
+
+
+def _markdown(report):
+    info = report["inspection"]
+    lines = [f"# {report['model']}", ""]
+    lines += [f"- size: {info['size_bytes']:,} bytes",
+              f"- quantization: {info['quantization']}",
+              f"- inputs: {info['inputs']}", f"- outputs: {info['outputs']}"]
+    for key, value in report["conversion"].items():
+        lines.append(f"- {key}: {value}")
+    lines += ["", "## Checks", "", "| check | status | result |", "|---|---|---|"]
+    for check in report["checks"]:
+        lines.append(f"| {check['name']} | {check['status']} | {check['message']} |")
+    for check in report["checks"]:
+        if check["issues"]:
+            lines += ["", f"### {check['name']}: offending ops", ""]
+            for issue in check["issues"]:
+                where = f"#{issue['op_index']} " if issue["op_index"] is not None else ""
+                lines.append(f"- {where}`{issue['op_name']}`: {issue['reason']}")
+    lines += ["", "## Op histogram", "", "| op | count |", "|---|---|"]
+    lines += [f"| {op} | {n} |" for op, n in info["op_histogram"].items()]
+    lines += ["", "## Tensor dtypes", "", "| dtype | tensors |", "|---|---|"]
+    lines += [f"| {dtype} | {n} |" for dtype, n in info["tensor_dtypes"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(tflite_path, checks=(), conversion=None):
+    """Writes `<stem>.report.json` and `<stem>.report.md`; returns their paths."""
+    report = build_report(tflite_path, checks, conversion)
+    json_path, md_path = report_paths(tflite_path)
+    write_bytes_atomically(json_path, json.dumps(report, indent=2, default=str).encode())
+    write_bytes_atomically(md_path, _markdown(report).encode())
+    return json_path, md_path

@@ -1,0 +1,46 @@
+import pytest
+
+from keras_psa.export import check_xnnpack_delegation
+from keras_psa.export import convert_model
+from tests.export.tiny_models import argmax_net
+from tests.export.tiny_models import mobilenet_v3_head
+
+
+@pytest.fixture(scope="module")
+def mobilenet(tmp_path_factory):
+    out = tmp_path_factory.mktemp("xnnpack")
+    model = mobilenet_v3_head()
+    paths = {
+        "float32": out / "mnv3_float32.tflite",
+        "int8": out / "mnv3_int8.tflite",
+        "int8_all": out / "mnv3_int8_all.tflite",
+    }
+    convert_model(model, paths["float32"])
+    convert_model(model, paths["int8"], "int8", num_calibration_samples=4)
+    # Every op quantized, as a plain post-training int8 conversion does.
+    convert_model(model, paths["int8_all"], "int8", num_calibration_samples=4, float_ops=())
+    return {k: str(v) for k, v in paths.items()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["float32", "int8"])
+def test_mobilenet_v3_fully_on_xnnpack(mobilenet, mode):
+    result = check_xnnpack_delegation(mobilenet[mode])
+    assert result.passed, result.summary()
+    assert result.details["num_partitions"] == 1
+
+
+@pytest.mark.slow
+def test_plain_int8_hard_swish_is_named(mobilenet):
+    result = check_xnnpack_delegation(mobilenet["int8_all"])
+    assert result.status == "failed"
+    assert {issue.op_name for issue in result.issues} == {"HARD_SWISH"}
+    assert result.details["num_partitions"] > 1
+
+
+def test_float_arg_max_is_not_taken(tmp_path):
+    path = tmp_path / "argmax.tflite"
+    convert_model(argmax_net(), path, input_size=(8, 8))
+    result = check_xnnpack_delegation(str(path))
+    assert result.status == "failed"
+    assert [issue.op_name for issue in result.issues] == ["ARG_MAX"]

@@ -1,0 +1,68 @@
+"""Tiny Keras models for the export tests (seconds to convert on 2 cores)."""
+
+import tensorflow as tf
+
+from keras_psa.keras_flavor import keras
+from keras_psa.keras_flavor import register_serializable
+
+
+@register_serializable
+class ArgMaxChannels(keras.layers.Layer):
+    """tf.argmax over channels with int64 output: the GPU delegate refuses it."""
+
+    def call(self, inputs):
+        return tf.argmax(inputs, axis=-1)
+
+
+@register_serializable
+class SixDimReshape(keras.layers.Layer):
+    """Splits H and W in two: a 6-D tensor, beyond the GPU delegate's rank 4."""
+
+    def call(self, inputs):
+        shape = inputs.shape
+        x = tf.reshape(inputs, (-1, 2, shape[1] // 2, 2, shape[2] // 2, shape[3]))
+        return tf.reshape(x * 2.0, (-1, shape[1], shape[2], shape[3]))
+
+
+def conv_net(size=16, channels=3, width=32):
+    """Conv -> ReLU6 -> depthwise -> 1x1 conv -> global pool multiply: ops every
+    delegate takes; weights large enough for dynamic-range quantization."""
+    inputs = keras.Input((None, None, channels))
+    x = keras.layers.Conv2D(width, 3, padding="same", activation="relu6")(inputs)
+    x = keras.layers.DepthwiseConv2D(3, padding="same", activation="relu")(x)
+    x = keras.layers.Conv2D(width, 3, padding="same")(x)
+    gate = keras.layers.GlobalAveragePooling2D(keepdims=True)(x)
+    x = keras.layers.Multiply()([x, keras.layers.Activation("sigmoid")(gate)])
+    outputs = keras.layers.Conv2D(4, 1)(x)
+    return keras.Model(inputs, outputs)
+
+
+def argmax_net():
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(8, 3, padding="same")(inputs)
+    return keras.Model(inputs, ArgMaxChannels()(x))
+
+
+def six_dim_net():
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 1)(inputs)
+    return keras.Model(inputs, SixDimReshape()(x))
+
+
+def runtime_reshape_net():
+    """Flattens with Reshape((-1, C)); converted with a dynamic batch, the new
+    shape is computed at run time (SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE)."""
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 1)(inputs)
+    x = keras.layers.Reshape((-1, 4))(x)
+    return keras.Model(inputs, keras.layers.Softmax(axis=-1)(x))
+
+
+def mobilenet_v3_head(size=64):
+    """keras.applications MobileNetV3Small (hard-swish, SE blocks) plus a 1x1 conv."""
+    backbone = keras.applications.MobileNetV3Small(
+        input_shape=(size, size, 3), alpha=0.75, include_top=False, weights=None,
+        include_preprocessing=False,
+    )
+    outputs = keras.layers.Conv2D(4, 1)(backbone.output)
+    return keras.Model(backbone.input, outputs)
