@@ -51,6 +51,9 @@ def parse_args(argv=None):
     fit.add_argument("--schedule", default="cosine", choices=("cosine", "constant"))
     fit.add_argument("--warmup-steps", type=int, default=0)
     fit.add_argument("--weight-decay", type=float, default=1e-4)
+    fit.add_argument("--bn-momentum", type=float, default=0.9,
+                     help="BatchNormalization momentum (MobileNet's own 0.999 suits only "
+                          "long runs); negative keeps the model's")
     fit.add_argument("--mixed-precision", action="store_true",
                      help="mixed float16 on GPU, mixed bfloat16 elsewhere")
     fit.add_argument("--seed", type=int, default=0, help="seeds the weight initialisation")
@@ -89,7 +92,9 @@ def config_from_args(args):
         attention_positions=args.attention_positions, psa_variant=args.psa_variant,
         alpha=args.alpha, head_filters=args.head_filters, learning_rate=args.lr,
         schedule=args.schedule, warmup_steps=args.warmup_steps,
-        weight_decay=args.weight_decay, mixed_precision=args.mixed_precision,
+        weight_decay=args.weight_decay,
+        bn_momentum=None if args.bn_momentum < 0 else args.bn_momentum,
+        mixed_precision=args.mixed_precision,
         strategy=args.strategy, tpu=args.tpu, seed=args.seed, data_seed=args.data_seed,
         backup_steps=args.backup_steps, deterministic=args.deterministic,
         num_pictures=args.num_pictures,

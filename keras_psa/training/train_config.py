@@ -23,6 +23,10 @@ class TrainConfig:
         schedule: `"cosine"` or `"constant"`.
         warmup_steps: linear warmup steps.
         weight_decay: AdamW weight decay.
+        bn_momentum: momentum of every BatchNormalization layer. The MobileNet
+            applications use 0.999, whose moving statistics need thousands of
+            steps to catch up with from-scratch weights (a short run then
+            predicts one class at evaluation); None keeps the model's values.
         mixed_precision: train with a mixed float16 (GPU) / bfloat16 policy.
         strategy: `"default"`, `"mirrored"`, `"multiworker"` or `"tpu"`.
         tpu: TPU name or address for `strategy="tpu"`.
@@ -52,6 +56,7 @@ class TrainConfig:
     schedule: str = "cosine"
     warmup_steps: int = 0
     weight_decay: float = 1e-4
+    bn_momentum: float = 0.9
     mixed_precision: bool = False
     strategy: str = "default"
     tpu: str = None

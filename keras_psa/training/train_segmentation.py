@@ -52,6 +52,10 @@ def _build_and_compile(config, info, strategy, total_steps):
             alpha=config.alpha,
             head_filters=config.head_filters,
         )
+        if config.bn_momentum is not None:
+            for layer in model.layers:
+                if isinstance(layer, keras.layers.BatchNormalization):
+                    layer.momentum = float(config.bn_momentum)
         schedule = learning_rate_schedule(
             config.schedule, config.learning_rate, total_steps, config.warmup_steps
         )
