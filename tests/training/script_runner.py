@@ -1,0 +1,41 @@
+"""Runs examples/train_segmentation.py in a subprocess (tests only)."""
+
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCRIPT = os.path.join(ROOT, "examples", "train_segmentation.py")
+
+# Smallest useful run: 64x64 digits, a thin backbone and head, 2 epochs of 6 steps.
+TINY_ARGS = (
+    "--dataset", "digits", "--image-size", "64", "--alpha", "0.35", "--head-filters", "16",
+    "--batch-size", "4", "--train-examples", "32", "--epochs", "2", "--steps-per-epoch", "6",
+    "--backup-steps", "2", "--num-pictures", "2", "--verbose", "2", "--deterministic",
+)
+
+
+def script_env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return env
+
+
+def start_script(args, prelude=None):
+    """Starts the script with `args`; `prelude` is Python run first in the same process."""
+    if prelude is None:
+        command = [sys.executable, SCRIPT, *args]
+    else:
+        code = (f"{prelude}\nimport runpy, sys\nsys.argv = {[SCRIPT, *args]!r}\n"
+                f"runpy.run_path({SCRIPT!r}, run_name='__main__')")
+        command = [sys.executable, "-c", code]
+    return subprocess.Popen(command, env=script_env(), cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def run_script(args, prelude=None, timeout=600):
+    """Runs the script to the end; returns (returncode, output)."""
+    process = start_script(args, prelude)
+    output, _ = process.communicate(timeout=timeout)
+    return process.returncode, output
