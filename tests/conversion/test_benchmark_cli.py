@@ -2,8 +2,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from keras_psa.export import convert_model
 from tests.export.tiny_models import conv_net
+
+pytestmark = pytest.mark.flavor_independent
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -11,6 +11,8 @@ from keras_psa.export import convert_model
 from tests.export.tiny_models import argmax_net
 from tests.export.tiny_models import conv_net
 
+pytestmark = pytest.mark.flavor_independent
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONVERT = os.path.join(ROOT, "conversion", "convert.py")
 CHECK = os.path.join(ROOT, "conversion", "check.py")

@@ -6,6 +6,8 @@ from PIL import Image
 from keras_psa.data import augment_pair
 from keras_psa.data import save_preview
 
+pytestmark = pytest.mark.flavor_independent
+
 
 def _pair():
     rng = np.random.default_rng(0)

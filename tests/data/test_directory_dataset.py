@@ -6,6 +6,8 @@ from PIL import Image
 from keras_psa.data import DirectoryDataset
 from keras_psa.data import load_dataset
 
+pytestmark = pytest.mark.flavor_independent
+
 NUM_CLASSES = 3
 
 

@@ -5,6 +5,8 @@ from keras_psa.data import load_dataset
 from keras_psa.data import representative_dataset
 from keras_psa.data import validation_examples
 
+pytestmark = pytest.mark.flavor_independent
+
 
 def _masks(dataset, batches):
     return [m for _, m in dataset.take(batches).as_numpy_iterator()]

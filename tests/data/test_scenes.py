@@ -6,6 +6,8 @@ from keras_psa.data import ShapeScenes
 from keras_psa.data.digit_scenes import _load_digits
 from keras_psa.data.digit_scenes import source_indices
 
+pytestmark = pytest.mark.flavor_independent
+
 
 @pytest.mark.parametrize("cls", [ShapeScenes, DigitScenes])
 def test_same_seed_same_scene_other_seed_other_scene(cls):

@@ -8,6 +8,8 @@ from tests.export.gpu_availability import require_gpu_run
 from tests.export.tiny_models import argmax_net
 from tests.export.tiny_models import conv_net
 
+pytestmark = pytest.mark.flavor_independent
+
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):

@@ -7,6 +7,8 @@ from tests.export.tiny_models import conv_net
 from tests.export.tiny_models import runtime_reshape_net
 from tests.export.tiny_models import six_dim_net
 
+pytestmark = pytest.mark.flavor_independent
+
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):

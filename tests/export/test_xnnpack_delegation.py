@@ -5,6 +5,8 @@ from keras_psa.export import convert_model
 from tests.export.tiny_models import argmax_net
 from tests.export.tiny_models import mobilenet_v3_head
 
+pytestmark = pytest.mark.flavor_independent
+
 
 @pytest.fixture(scope="module")
 def mobilenet(tmp_path_factory):

@@ -10,6 +10,8 @@ import pytest
 from tests.training.script_runner import ROOT
 from tests.training.script_runner import script_env
 
+pytestmark = pytest.mark.flavor_independent
+
 SCRIPT = os.path.join(ROOT, "examples", "compare_attention.py")
 
 

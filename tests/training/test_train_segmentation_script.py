@@ -75,6 +75,7 @@ def test_tiny_run_writes_model_summary_and_pictures(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.flavor_independent
 def test_sigkill_mid_epoch_then_restart_ends_like_an_uninterrupted_run(tmp_path):
     reference_dir, resumed_dir = str(tmp_path / "reference"), str(tmp_path / "resumed")
     code, output = run_script([*TINY_ARGS, "--output-dir", reference_dir])
@@ -122,6 +123,7 @@ tf.config.set_logical_device_configuration(
 
 
 @pytest.mark.slow
+@pytest.mark.flavor_independent
 def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     output_dir = str(tmp_path / "mirrored")
     code, output = run_script(
