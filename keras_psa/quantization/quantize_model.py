@@ -3,17 +3,39 @@
 from keras_psa.keras_flavor import keras
 from keras_psa.layers.quantizable_layer import QuantizableLayer
 from keras_psa.quantization.require_tf_keras import require_tf_keras
+from keras_psa.quantization.scalar_arithmetic import ScalarArithmetic
 
 # Layers the default 8-bit registry of tfmot 0.8 leaves out but that
 # keras.applications MobileNetV3 (and typical heads) use; none has weights
 # to quantize, so quantizing the output gives the next op its int8 input:
-# Multiply (squeeze-excite gates, hard-swish), TFOpLambda (tf_keras writes
-# hard-sigmoid as `x + 3.0` and `* (1 / 6)`), and Rescaling (x * s + o,
-# whose MUL/ADD pair TFLite fuses into one int8 op).
-OUTPUT_QUANTIZED_LAYERS = ("Multiply", "TFOpLambda", "Rescaling")
+# Multiply (squeeze-excite gates, hard-swish), ScalarArithmetic (put in
+# place of the TFOpLambda `x + 3.0` and `* (1 / 6)` of tf_keras's
+# hard-sigmoid). Rescaling becomes a frozen 1x1 depthwise convolution (one
+# int8 op, where `x * s + o` would need a range between its MUL and ADD).
+OUTPUT_QUANTIZED_LAYERS = ("Multiply", "ScalarArithmetic")
 # Layers that tfmot's layout transforms fold into their neighbours or
 # replace (BatchNormalization after a convolution), or that need nothing.
 PASS_THROUGH_LAYERS = ("InputLayer", "BatchNormalization")
+
+
+def _rescaling_as_depthwise_conv(layer):
+    """A frozen DepthwiseConv2D computing `x * scale + offset`, like `layer`."""
+    import numpy as np
+
+    input_shape = layer.input_shape
+    channels = input_shape[-1]
+    if len(input_shape) != 4 or channels is None:
+        raise ValueError(
+            f"Rescaling layer {layer.name} needs a 4-D input with known channels to be "
+            f"quantized. Received: input_shape={input_shape}"
+        )
+    config = layer.get_config()
+    scale = np.broadcast_to(np.asarray(config["scale"], "float32"), (channels,))
+    offset = np.broadcast_to(np.asarray(config["offset"], "float32"), (channels,))
+    conv = keras.layers.DepthwiseConv2D(1, use_bias=True, trainable=False, name=layer.name)
+    conv.build(input_shape)
+    conv.set_weights([scale.reshape(1, 1, channels, 1), offset])
+    return conv
 
 
 def quantize_scope(*custom_objects):
@@ -73,6 +95,8 @@ def quantize_model(model):
     from tensorflow_model_optimization.python.core.quantization.keras import quantize_annotate
     from tensorflow_model_optimization.python.core.quantization.keras.default_8bit import (
         default_8bit_quantize_configs,
+    )
+    from tensorflow_model_optimization.python.core.quantization.keras.default_8bit import (
         default_8bit_quantize_registry,
     )
 
@@ -94,7 +118,14 @@ def quantize_model(model):
         if isinstance(layer, quantize_annotate.QuantizeAnnotate):
             return layer
         class_name = type(layer).__name__
-        if isinstance(layer, QuantizableLayer):
+        if class_name == "TFOpLambda":
+            replacement = ScalarArithmetic.from_tf_op_lambda(layer)
+            if replacement is not None:
+                layer, class_name = replacement, "ScalarArithmetic"
+        if class_name == "Rescaling":
+            layer = _rescaling_as_depthwise_conv(layer)
+            config = None
+        elif isinstance(layer, QuantizableLayer):
             config = QuantizableLayerQuantizeConfig()
         elif class_name in OUTPUT_QUANTIZED_LAYERS:
             config = default_8bit_quantize_configs.Default8BitOutputQuantizeConfig()
