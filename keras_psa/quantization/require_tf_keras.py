@@ -16,5 +16,6 @@ def require_tf_keras(api_name):
             "Run the quantization step in its own process started with "
             "TF_USE_LEGACY_KERAS=1 set before Python starts (e.g. "
             "`TF_USE_LEGACY_KERAS=1 python qat.py`). A float model saved here as `.keras` "
-            "loads there with `keras_psa.quantization.load_keras3_model(path)`."
+            "hands over there: build the same model and call "
+            "`keras_psa.quantization.load_keras3_weights(model, path)`."
         )
