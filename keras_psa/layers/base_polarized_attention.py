@@ -4,6 +4,7 @@ import tensorflow as tf
 
 from keras_psa.keras_flavor import USING_TF_KERAS
 from keras_psa.keras_flavor import keras
+from keras_psa.layers.quantizable_layer import QuantizableLayer
 
 LAYOUTS = ("parallel", "sequential")
 VARIANTS = ("paper", "official")
@@ -21,7 +22,7 @@ OFFICIAL_UP_INITIALIZER = {
 }
 
 
-class BasePolarizedAttention(keras.layers.Layer):
+class BasePolarizedAttention(QuantizableLayer):
     """Base of the PSA layers: validates and stores the common arguments.
 
     Args:

@@ -34,6 +34,7 @@ class ChannelPolarizedAttention(BasePolarizedAttention):
 
     Call arguments:
         inputs: float tensor of shape `(batch, height, width, channels)`.
+        training: Python boolean; only fake-quantized (QAT) layers use it.
 
     Input shape:
         4-D tensor `(batch, height, width, channels)`, channels >= 2
@@ -74,19 +75,45 @@ class ChannelPolarizedAttention(BasePolarizedAttention):
                 self.gamma, self.beta = self._layer_norm_weights(channels)
         self.built = True
 
-    def channel_weights(self, inputs):
-        """Returns the sigmoid channel gate `a`, shape (batch, 1, 1, channels)."""
-        weights = psa_ops.softmax_over_space(self.query_conv(inputs))
-        weights = tf.cast(weights, inputs.dtype)
-        context = tf.reduce_sum(inputs * weights, axis=[1, 2], keepdims=True)
-        context = self.up_conv(self.value_conv(context))
+    def activation_quantization_points(self):
+        points = ["query", "weighted", "context", "value", "up"]
         if self.official_sequential:
-            context = psa_ops.layer_norm_last_axis(context, self.gamma, self.beta, self.epsilon)
-            context = self.out_conv(tf.nn.relu(tf.cast(context, inputs.dtype)))
+            points += [f"norm_{name}" for name in psa_ops.LAYER_NORM_POINTS]
+            points += ["relu", "out"]
         elif self.variant == "paper":
-            context = psa_ops.layer_norm_last_axis(context, self.gamma, self.beta, self.epsilon)
+            points += [f"norm_{name}" for name in psa_ops.LAYER_NORM_POINTS]
+        return tuple(points + ["output"])
+
+    def channel_weights(self, inputs, training=None):
+        """Returns the sigmoid channel gate `a`, shape (batch, 1, 1, channels)."""
+
+        def quantize(name, tensor):
+            return self._quantize_activation(name, tensor, training)
+
+        norm_quantize = None
+        if self.activation_quantization_enabled:
+
+            def norm_quantize(name, tensor):
+                return quantize(f"norm_{name}", tensor)
+
+        weights = psa_ops.softmax_over_space(quantize("query", self.query_conv(inputs)))
+        weights = tf.cast(weights, inputs.dtype)
+        context = tf.reduce_sum(quantize("weighted", inputs * weights), axis=[1, 2], keepdims=True)
+        context = quantize("value", self.value_conv(quantize("context", context)))
+        context = quantize("up", self.up_conv(context))
+        if self.official_sequential:
+            context = psa_ops.layer_norm_last_axis(
+                context, self.gamma, self.beta, self.epsilon, norm_quantize
+            )
+            context = quantize("relu", tf.nn.relu(tf.cast(context, inputs.dtype)))
+            context = quantize("out", self.out_conv(context))
+        elif self.variant == "paper":
+            context = psa_ops.layer_norm_last_axis(
+                context, self.gamma, self.beta, self.epsilon, norm_quantize
+            )
         return tf.sigmoid(tf.cast(context, inputs.dtype))
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         self._check_dtype(inputs)
-        return inputs * self.channel_weights(inputs)
+        gated = inputs * self.channel_weights(inputs, training)
+        return self._quantize_activation("output", gated, training)

@@ -49,6 +49,7 @@ class PolarizedSelfAttention(BasePolarizedAttention):
 
     Call arguments:
         inputs: float tensor of shape `(batch, height, width, channels)`.
+        training: Python boolean; only fake-quantized (QAT) layers use it.
 
     Input shape:
         4-D tensor `(batch, height, width, channels)` with any batch and
@@ -86,9 +87,13 @@ class PolarizedSelfAttention(BasePolarizedAttention):
         self._build_sublayer(self.spatial_attention, input_shape)
         self.built = True
 
-    def call(self, inputs):
+    def activation_quantization_points(self):
+        return ("output",) if self.layout == "parallel" else ()
+
+    def call(self, inputs, training=None):
         self._check_dtype(inputs)
-        channel_out = self.channel_attention(inputs)
+        channel_out = self.channel_attention(inputs, training=training)
         if self.layout == "parallel":
-            return channel_out + self.spatial_attention(inputs)
-        return self.spatial_attention(channel_out)
+            summed = channel_out + self.spatial_attention(inputs, training=training)
+            return self._quantize_activation("output", summed, training)
+        return self.spatial_attention(channel_out, training=training)

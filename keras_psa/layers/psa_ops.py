@@ -8,6 +8,24 @@ constant axes, rank <= 4, no transposes and no batch matmul.
 
 import tensorflow as tf
 
+# Intermediate tensors that the quantized forms of these ops fake-quantize,
+# in order (see `BasePolarizedAttention._quantize_activation`).
+SOFTMAX_PER_CHANNEL_POINTS = ("shifted", "exp", "total")
+LAYER_NORM_POINTS = (
+    "centered",
+    "squared",
+    "variance",
+    "variance_epsilon",
+    "inverse_std",
+    "normalized",
+    "scaled",
+    "output",
+)
+
+
+def _identity(name, tensor):
+    return tensor
+
 
 def spatial_dims(x):
     """Returns (height, width) of an NHWC tensor, static where known."""
@@ -29,24 +47,45 @@ def softmax_over_space(x):
     return tf.reshape(flat, [-1, height, width, 1])
 
 
-def softmax_over_space_per_channel(x):
+def softmax_over_space_per_channel(x, quantize=_identity):
     """Returns (exp(x - max), sum) for a softmax over H*W of each channel.
 
     softmax_{H,W}(x)[..., c] == exp_shifted[..., c] / total[..., c]. The two
     parts are returned separately so callers can fold the division into a
     per-channel (B, 1, 1, C) weight instead of dividing the full map, and so
     the softmax needs no transpose to put H*W on the last axis. float32.
+    `quantize(name, tensor)` sees each of SOFTMAX_PER_CHANNEL_POINTS.
     """
     x = tf.cast(x, "float32")
-    exp_shifted = tf.exp(x - tf.reduce_max(x, axis=[1, 2], keepdims=True))
-    total = tf.reduce_sum(exp_shifted, axis=[1, 2], keepdims=True)
+    shifted = quantize("shifted", x - tf.reduce_max(x, axis=[1, 2], keepdims=True))
+    exp_shifted = quantize("exp", tf.exp(shifted))
+    total = quantize("total", tf.reduce_sum(exp_shifted, axis=[1, 2], keepdims=True))
     return exp_shifted, total
 
 
-def layer_norm_last_axis(x, gamma, beta, epsilon):
-    """LayerNorm over the last axis with biased variance, as PyTorch, in float32."""
+def layer_norm_last_axis(x, gamma, beta, epsilon, quantize=None):
+    """LayerNorm over the last axis with biased variance, as PyTorch, in float32.
+
+    With `quantize(name, tensor)` (QAT), each of LAYER_NORM_POINTS passes
+    through it and the square is a product, as TFLite has no int8 SQUARE.
+    A variance that rounds to zero there would make the reciprocal square
+    root infinite: its input is floored at `epsilon` (one MAXIMUM op, which
+    the int8 model keeps; its RSQRT saturates at the range's top either way).
+    """
     x = tf.cast(x, "float32")
-    centered = x - tf.reduce_mean(x, axis=-1, keepdims=True)
-    variance = tf.reduce_mean(tf.square(centered), axis=-1, keepdims=True)
-    normalized = centered * tf.math.rsqrt(variance + epsilon)
-    return normalized * tf.cast(gamma, "float32") + tf.cast(beta, "float32")
+    gamma = tf.cast(gamma, "float32")
+    beta = tf.cast(beta, "float32")
+    if quantize is None:
+        centered = x - tf.reduce_mean(x, axis=-1, keepdims=True)
+        variance = tf.reduce_mean(tf.square(centered), axis=-1, keepdims=True)
+        normalized = centered * tf.math.rsqrt(variance + epsilon)
+        return normalized * gamma + beta
+    centered = quantize("centered", x - tf.reduce_mean(x, axis=-1, keepdims=True))
+    squared = quantize("squared", centered * centered)
+    variance = quantize("variance", tf.reduce_mean(squared, axis=-1, keepdims=True))
+    variance = quantize("variance_epsilon", variance + epsilon)
+    inverse_std = tf.math.rsqrt(tf.maximum(variance, max(epsilon, 1e-12)))
+    inverse_std = quantize("inverse_std", inverse_std)
+    normalized = quantize("normalized", centered * inverse_std)
+    scaled = quantize("scaled", normalized * gamma)
+    return quantize("output", scaled + beta)

@@ -33,6 +33,7 @@ class SpatialPolarizedAttention(BasePolarizedAttention):
 
     Call arguments:
         inputs: float tensor of shape `(batch, height, width, channels)`.
+        training: Python boolean; only fake-quantized (QAT) layers use it.
 
     Input shape:
         4-D tensor `(batch, height, width, channels)`, channels >= 2.
@@ -59,22 +60,42 @@ class SpatialPolarizedAttention(BasePolarizedAttention):
         self._build_sublayer(self.value_conv, (None, None, None, channels))
         self.built = True
 
-    def spatial_weights(self, inputs):
+    def activation_quantization_points(self):
+        points = ["pooled", "query", "value"]
+        if self.official_sequential:
+            points += [f"softmax_{name}" for name in psa_ops.SOFTMAX_PER_CHANNEL_POINTS]
+            points += ["scaled_query"]
+        points += ["weighted", "logits", "output"]
+        return tuple(points)
+
+    def spatial_weights(self, inputs, training=None):
         """Returns the sigmoid spatial gate `m`, shape (batch, height, width, 1)."""
-        query = self.query_conv(tf.reduce_mean(inputs, axis=[1, 2], keepdims=True))
-        value = self.value_conv(inputs)
+
+        def quantize(name, tensor):
+            return self._quantize_activation(name, tensor, training)
+
+        def softmax_quantize(name, tensor):
+            return quantize(f"softmax_{name}", tensor)
+
+        pooled = quantize("pooled", tf.reduce_mean(inputs, axis=[1, 2], keepdims=True))
+        query = quantize("query", self.query_conv(pooled))
+        value = quantize("value", self.value_conv(inputs))
         if self.variant == "paper":
             query = tf.cast(tf.nn.softmax(tf.cast(query, "float32"), axis=-1), inputs.dtype)
-            logits = tf.reduce_sum(value * query, axis=-1, keepdims=True)
+            weighted = quantize("weighted", value * query)
+            logits = quantize("logits", tf.reduce_sum(weighted, axis=-1, keepdims=True))
         elif self.layout == "parallel":
-            logits = tf.reduce_sum(value * query, axis=-1, keepdims=True)
+            weighted = quantize("weighted", value * query)
+            logits = quantize("logits", tf.reduce_sum(weighted, axis=-1, keepdims=True))
             logits = psa_ops.softmax_over_space(logits)
         else:
-            exp_shifted, total = psa_ops.softmax_over_space_per_channel(value)
-            query = tf.cast(query, "float32") / total
-            logits = tf.reduce_sum(exp_shifted * query, axis=-1, keepdims=True)
+            exp_shifted, total = psa_ops.softmax_over_space_per_channel(value, softmax_quantize)
+            query = quantize("scaled_query", tf.cast(query, "float32") / total)
+            weighted = quantize("weighted", exp_shifted * query)
+            logits = quantize("logits", tf.reduce_sum(weighted, axis=-1, keepdims=True))
         return tf.sigmoid(tf.cast(logits, inputs.dtype))
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         self._check_dtype(inputs)
-        return inputs * self.spatial_weights(inputs)
+        gated = inputs * self.spatial_weights(inputs, training)
+        return self._quantize_activation("output", gated, training)

@@ -1,0 +1,148 @@
+"""One-call QAT of models that use the package's layers and Keras backbones."""
+
+from keras_psa.keras_flavor import keras
+from keras_psa.layers.quantizable_layer import QuantizableLayer
+from keras_psa.quantization.require_tf_keras import require_tf_keras
+from keras_psa.quantization.scalar_arithmetic import ScalarArithmetic
+
+# Layers the default 8-bit registry of tfmot 0.8 leaves out but that
+# keras.applications MobileNetV3 (and typical heads) use; none has weights
+# to quantize, so quantizing the output gives the next op its int8 input:
+# Multiply (squeeze-excite gates, hard-swish), ScalarArithmetic (put in
+# place of the TFOpLambda `x + 3.0` and `* (1 / 6)` of tf_keras's
+# hard-sigmoid). Rescaling becomes a frozen 1x1 depthwise convolution (one
+# int8 op, where `x * s + o` would need a range between its MUL and ADD).
+OUTPUT_QUANTIZED_LAYERS = ("Multiply", "ScalarArithmetic")
+# Layers that tfmot's layout transforms fold into their neighbours or
+# replace (BatchNormalization after a convolution), or that need nothing.
+PASS_THROUGH_LAYERS = ("InputLayer", "BatchNormalization")
+
+
+def _rescaling_as_depthwise_conv(layer):
+    """A frozen DepthwiseConv2D computing `x * scale + offset`, like `layer`."""
+    import numpy as np
+
+    input_shape = layer.input_shape
+    channels = input_shape[-1]
+    if len(input_shape) != 4 or channels is None:
+        raise ValueError(
+            f"Rescaling layer {layer.name} needs a 4-D input with known channels to be "
+            f"quantized. Received: input_shape={input_shape}"
+        )
+    config = layer.get_config()
+    scale = np.broadcast_to(np.asarray(config["scale"], "float32"), (channels,))
+    offset = np.broadcast_to(np.asarray(config["offset"], "float32"), (channels,))
+    conv = keras.layers.DepthwiseConv2D(1, use_bias=True, trainable=False, name=layer.name)
+    conv.build(input_shape)
+    conv.set_weights([scale.reshape(1, 1, channels, 1), offset])
+    return conv
+
+
+def quantize_scope(*custom_objects):
+    """Scope for loading QAT models of this package (SavedModel or h5).
+
+    Args:
+        *custom_objects: dicts of further custom objects the model needs.
+
+    Example:
+
+    >>> with quantize_scope():
+    ...     model = tf_keras.models.load_model(path)
+    """
+    require_tf_keras("quantize_scope")
+    import tensorflow_model_optimization as tfmot
+
+    from keras_psa.quantization.quantizable_layer_quantize_config import (
+        QuantizableLayerQuantizeConfig,
+    )
+
+    objects = {"QuantizableLayerQuantizeConfig": QuantizableLayerQuantizeConfig}
+    objects.update(keras.saving.get_custom_objects())
+    for extra in custom_objects:
+        objects.update(extra)
+    return tfmot.quantization.keras.quantize_scope(objects)
+
+
+def quantize_model(model):
+    """Returns a trainable QAT copy of `model`, int8 everywhere once converted.
+
+    Every layer is annotated: `keras_psa` layers (PSA and its branches, and
+    any other `QuantizableLayer`) with `QuantizableLayerQuantizeConfig`,
+    which also fake-quantizes the tensors inside them; layers of tfmot's
+    default 8-bit registry with their default configs; Multiply, TFOpLambda
+    and Rescaling (MobileNetV3's hard-swish, squeeze-excite and
+    preprocessing) with output quantization. Converted with
+    `tf.lite.Optimize.DEFAULT` and no representative dataset, the result
+    has int8 ops only, with a QUANTIZE after a float input and a DEQUANTIZE
+    before a float output.
+
+    Args:
+        model: a Functional or Sequential tf_keras model (tfmot accepts no
+            subclassed model); its weights are the starting point.
+
+    Returns:
+        A new tf_keras model; compile and fit it like the float one. Save it
+        as a SavedModel and load it back inside `quantize_scope()`.
+
+    Example:
+
+    >>> qat_model = quantize_model(float_model)
+    >>> qat_model.compile(optimizer="adam", loss=loss)
+    >>> qat_model.fit(dataset, epochs=2)
+    """
+    require_tf_keras("quantize_model")
+    import tensorflow_model_optimization as tfmot
+    from tensorflow_model_optimization.python.core.quantization.keras import quantize_annotate
+    from tensorflow_model_optimization.python.core.quantization.keras.default_8bit import (
+        default_8bit_quantize_configs,
+    )
+    from tensorflow_model_optimization.python.core.quantization.keras.default_8bit import (
+        default_8bit_quantize_registry,
+    )
+
+    from keras_psa.quantization.quantizable_layer_quantize_config import (
+        QuantizableLayerQuantizeConfig,
+    )
+
+    if not isinstance(model, keras.Model) or not (
+        isinstance(model, keras.Sequential) or getattr(model, "_is_graph_network", False)
+    ):
+        raise ValueError(
+            "`model` must be a Functional or Sequential tf_keras model (tfmot cannot "
+            f"quantize subclassed models). Received: model={model!r}"
+        )
+    registry = default_8bit_quantize_registry.Default8BitQuantizeRegistry()
+    unsupported = []
+
+    def annotate(layer):
+        if isinstance(layer, quantize_annotate.QuantizeAnnotate):
+            return layer
+        class_name = type(layer).__name__
+        if class_name == "TFOpLambda":
+            replacement = ScalarArithmetic.from_tf_op_lambda(layer)
+            if replacement is not None:
+                layer, class_name = replacement, "ScalarArithmetic"
+        if class_name == "Rescaling":
+            layer = _rescaling_as_depthwise_conv(layer)
+            config = None
+        elif isinstance(layer, QuantizableLayer):
+            config = QuantizableLayerQuantizeConfig()
+        elif class_name in OUTPUT_QUANTIZED_LAYERS:
+            config = default_8bit_quantize_configs.Default8BitOutputQuantizeConfig()
+        elif class_name in PASS_THROUGH_LAYERS or registry.supports(layer):
+            config = None
+        else:
+            unsupported.append(f"{layer.name} ({class_name})")
+            return layer
+        return quantize_annotate.QuantizeAnnotate(layer, quantize_config=config)
+
+    annotated = keras.models.clone_model(model, clone_function=annotate)
+    if unsupported:
+        raise ValueError(
+            "`model` has layers that neither tfmot's 8-bit registry nor keras_psa can "
+            f"quantize: {', '.join(unsupported)}. Replace them with supported layers, or "
+            "annotate them with a QuantizeConfig (tfmot.quantization.keras."
+            "quantize_annotate_layer) before calling quantize_model."
+        )
+    with quantize_scope():
+        return tfmot.quantization.keras.quantize_apply(annotated)

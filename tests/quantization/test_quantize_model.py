@@ -1,0 +1,81 @@
+"""QAT of PSA models ends in an all-int8 TFLite model that matches the Keras fake-quant model."""
+
+import numpy as np
+import pytest
+
+from keras_psa import ChannelPolarizedAttention
+from keras_psa import PolarizedSelfAttention
+from keras_psa import SpatialPolarizedAttention
+from keras_psa.keras_flavor import keras
+from tests.quantization.conftest import assert_int8_inside
+from tests.quantization.conftest import convert_default
+from tests.quantization.conftest import fit_briefly
+from tests.quantization.conftest import fraction_within_one_step
+from tests.quantization.conftest import interpreter_for
+from tests.quantization.conftest import tiny_model
+
+pytestmark = pytest.mark.tf_keras_only
+
+VARIANTS_AND_LAYOUTS = [
+    ("paper", "parallel"),
+    ("paper", "sequential"),
+    ("official", "parallel"),
+    ("official", "sequential"),
+]
+
+
+def quantized_tiny_model(attention):
+    from keras_psa.quantization import quantize_model
+
+    keras.utils.set_random_seed(0)
+    return quantize_model(tiny_model(attention))
+
+
+@pytest.mark.parametrize("variant, layout", VARIANTS_AND_LAYOUTS)
+def test_psa_qat_trains_and_converts_to_int8(variant, layout):
+    model = quantized_tiny_model(PolarizedSelfAttention(layout=layout, variant=variant))
+    psa = next(layer for layer in model.layers if "polarized_self_attention" in layer.name)
+    before = [w.numpy().copy() for w in psa.trainable_weights]
+    losses, x = fit_briefly(model)
+    assert np.all(np.isfinite(losses))
+    after = [w.numpy() for w in psa.trainable_weights]
+    assert any(not np.array_equal(a, b) for a, b in zip(before, after)), "PSA did not train"
+    range_names = [w.name for w in psa.weights if w.name.endswith("_max:0")]
+    assert any("channel_attention/query_max" in name for name in range_names), range_names
+
+    interpreter = interpreter_for(convert_default(model))
+    names = assert_int8_inside(interpreter)
+    assert "SOFTMAX" in names and "LOGISTIC" in names
+    within, step, differences = fraction_within_one_step(interpreter, model, x[:4])
+    assert within >= 0.99, (within, step, differences.max())
+
+
+@pytest.mark.parametrize("cls", [ChannelPolarizedAttention, SpatialPolarizedAttention])
+@pytest.mark.parametrize("variant, layout", [("paper", "parallel"), ("official", "sequential")])
+def test_branch_layers_convert_to_int8(cls, variant, layout):
+    model = quantized_tiny_model(cls(layout=layout, variant=variant))
+    fit_briefly(model, steps=4)
+    interpreter = interpreter_for(convert_default(model))
+    assert_int8_inside(interpreter)
+    within, _, _ = fraction_within_one_step(
+        interpreter, model, np.random.default_rng(1).normal(size=(2, 16, 16, 16)).astype("f4")
+    )
+    assert within >= 0.99
+
+
+def test_float_layer_has_no_quantizer_variables():
+    layer = PolarizedSelfAttention()
+    layer(np.zeros((1, 4, 4, 8), "float32"))
+    assert not layer.activation_quantization_enabled
+    assert not any("_max" in w.name for w in layer.weights)
+
+
+def test_quantize_model_rejects_subclassed_models():
+    from keras_psa.quantization import quantize_model
+
+    class Subclassed(keras.Model):
+        def call(self, inputs):
+            return inputs
+
+    with pytest.raises(ValueError, match="Functional or Sequential"):
+        quantize_model(Subclassed())
