@@ -89,7 +89,7 @@ def default_inputs(model_path, seed=0):
 
 
 def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=True,
-                        icd_file=None, timeout=300):
+                        icd_file=None, timeout=300, outputs_path=None):
     """Runs `model_path` on LiteRT's GPU accelerator and on its CPU, and compares.
 
     Args:
@@ -101,6 +101,8 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
         enforce_f32: compute in float32 on the GPU (the delegate's default is fp16).
         icd_file: Vulkan ICD json; see `vulkan_environment`.
         timeout: seconds before the child is killed.
+        outputs_path: where to keep the raw outputs (`.npz`, keys `cpu/<name>`
+            and `gpu/<name>`) for element-wise comparisons; None keeps none.
 
     Returns:
         A `CheckResult` named `"gpu_run"`: `"passed"` when every op ran on the
@@ -113,7 +115,7 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
     env = vulkan_environment(icd_file)
     with tempfile.TemporaryDirectory(prefix="keras_psa_gpu_") as tmp:
         inputs_path = os.path.join(tmp, "inputs.npz")
-        outputs_path = os.path.join(tmp, "outputs.npz")
+        outputs_path = os.fspath(outputs_path or os.path.join(tmp, "outputs.npz"))
         np.savez(inputs_path, **inputs)
         command = [sys.executable, _WORKER, model_path, inputs_path, outputs_path,
                    "1" if enforce_f32 else "0"]

@@ -18,6 +18,7 @@ import json, sys
 import numpy as np
 import keras
 import keras_psa  # registers the package's layers
+import keras_psa.models  # and the model builders' (ResizeLike, ClassLabels, ...)
 model = keras.saving.load_model(sys.argv[1], compile=False)
 arrays, layers = {}, []
 for layer in model._flatten_layers(include_self=False, recursive=False):
@@ -37,7 +38,10 @@ def load_keras3_weights(model, path):
     does not load under tf_keras. Build the same architecture under tf_keras
     (the same builder call, so layer names match), then copy the weights
     over: a Keras 3 subprocess reads the file, and each layer of `model`
-    receives the weights of the layer with the same name. No retraining.
+    receives the weights of the layer with the same name. Where Keras 3
+    names layers differently (keras.applications MobileNetV3), the layers
+    are paired in model order instead, every weight shape checked. No
+    retraining.
 
     Args:
         model: tf_keras model with the architecture of the saved one.
@@ -74,26 +78,41 @@ def load_keras3_weights(model, path):
             )
         saved_layers = json.loads(result.stdout.strip().splitlines()[-1])
         with np.load(arrays_path) as arrays:
-            saved = {
-                name: [arrays[f"{index}/{i}"] for i in range(count)]
+            saved = [
+                (name, [arrays[f"{index}/{i}"] for i in range(count)])
                 for index, (name, count) in enumerate(saved_layers)
-            }
-    own = {layer.name: layer for layer in model.layers if layer.weights}
-    with_weights = {name for name, values in saved.items() if values}
-    if set(own) != with_weights:
+            ]
+    own = [layer for layer in model.layers if layer.weights]
+    saved_with_weights = [(name, values) for name, values in saved if values]
+    by_name = {name: values for name, values in saved_with_weights}
+    if {layer.name for layer in own} == set(by_name):
+        pairs = [(layer, layer.name, by_name[layer.name]) for layer in own]
+    elif len(own) == len(saved_with_weights) and all(
+        _shapes(layer.get_weights()) == _shapes(values)
+        for layer, (_, values) in zip(own, saved_with_weights)
+    ):
+        # Keras 3 names some keras.applications layers differently from
+        # tf_keras (MobileNetV3: "conv_bn" vs "Conv/BatchNorm"); the same
+        # builder still creates them in the same order with the same shapes.
+        pairs = [(layer, name, values) for layer, (name, values) in zip(own, saved_with_weights)]
+    else:
         raise ValueError(
             f"The layers with weights of {path} and of `model` differ: only in the file: "
-            f"{sorted(with_weights - set(own))}; only in `model`: "
-            f"{sorted(set(own) - with_weights)}. Build `model` with the same builder "
-            "and arguments as the saved one."
+            f"{sorted(set(by_name) - {layer.name for layer in own})}; only in `model`: "
+            f"{sorted({layer.name for layer in own} - set(by_name))}. Build `model` with the "
+            "same builder and arguments as the saved one."
         )
-    for name, layer in own.items():
-        expected = [tuple(w.shape) for w in layer.get_weights()]
-        received = [tuple(v.shape) for v in saved[name]]
+    for layer, name, values in pairs:
+        expected, received = _shapes(layer.get_weights()), _shapes(values)
         if expected != received:
             raise ValueError(
-                f"Layer {name!r} of `model` has weight shapes {expected}, but {path} holds "
-                f"{received}. Build `model` with the same arguments as the saved one."
+                f"Layer {layer.name!r} of `model` has weight shapes {expected}, but {path} "
+                f"holds {received} (layer {name!r}). Build `model` with the same arguments "
+                "as the saved one."
             )
-        layer.set_weights(saved[name])
+        layer.set_weights(values)
     return model
+
+
+def _shapes(values):
+    return [tuple(v.shape) for v in values]

@@ -10,9 +10,10 @@ from keras_psa.quantization.scalar_arithmetic import ScalarArithmetic
 # to quantize, so quantizing the output gives the next op its int8 input:
 # Multiply (squeeze-excite gates, hard-swish), ScalarArithmetic (put in
 # place of the TFOpLambda `x + 3.0` and `* (1 / 6)` of tf_keras's
-# hard-sigmoid). Rescaling becomes a frozen 1x1 depthwise convolution (one
+# hard-sigmoid), and keras_psa's ResizeLike (an image resize, quantized like
+# tfmot's UpSampling2D). Rescaling becomes a frozen 1x1 depthwise convolution (one
 # int8 op, where `x * s + o` would need a range between its MUL and ADD).
-OUTPUT_QUANTIZED_LAYERS = ("Multiply", "ScalarArithmetic")
+OUTPUT_QUANTIZED_LAYERS = ("Multiply", "ScalarArithmetic", "ResizeLike")
 # Layers that tfmot's layout transforms fold into their neighbours or
 # replace (BatchNormalization after a convolution), or that need nothing.
 PASS_THROUGH_LAYERS = ("InputLayer", "BatchNormalization")

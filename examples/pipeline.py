@@ -1,0 +1,189 @@
+"""The whole job on built-in data: train, QAT, int8 TFLite, device checks, benchmark, report.
+
+Stages (each its own process, each skipped when its outputs exist, so a run
+started again after a crash continues where it stopped):
+  1. train a MobileNet+PSA segmenter under Keras 3 (examples/train_segmentation.py);
+  2. QAT fine-tune it under tf_keras, convert with Optimize.DEFAULT to all-int8
+     TFLite, make a post-training int8 model for comparison, run the GPU-accelerator,
+     XNNPACK and parity checks (examples/qat_finetune.py);
+  3. convert the float model to float32 TFLite with the same checks (conversion/convert.py);
+  4. benchmark float32 vs QAT int8 vs PTQ int8 on XNNPACK (conversion/benchmark.py);
+  5. write report.md (tables + the PNGs of training and benchmark) in the output dir.
+The defaults finish in about 15 minutes on a 2-core CPU; --long trains a real model.
+
+Examples:
+    python examples/pipeline.py --output-dir runs/pipeline
+    python examples/pipeline.py --output-dir runs/pipeline_long --long
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# --long: a model worth deploying (hours on a CPU, minutes on a GPU).
+LONG = {"image_size": 128, "alpha": 1.0, "head_filters": 128, "epochs": 20,
+        "steps_per_epoch": 100, "qat_steps": 1000, "train_examples": None}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--output-dir", default="runs/pipeline")
+    parser.add_argument("--dataset", default="digits", help="'digits', 'shapes' or 'dir:PATH'")
+    parser.add_argument("--backbone", default="mobilenet_v3_small",
+                        choices=("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large"))
+    parser.add_argument("--attention", default="psa_p", choices=("psa_p", "psa_s"))
+    parser.add_argument("--psa-variant", default="paper", choices=("paper", "official"))
+    parser.add_argument("--image-size", type=int, default=64)
+    parser.add_argument("--alpha", type=float, default=0.5)
+    parser.add_argument("--head-filters", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--steps-per-epoch", type=int, default=100)
+    parser.add_argument("--train-examples", type=int, default=None)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--qat-steps", type=int, default=100)
+    parser.add_argument("--qat-lr", type=float, default=2e-4)
+    parser.add_argument("--benchmark-runs", type=int, default=30)
+    parser.add_argument("--no-gpu-run", action="store_true",
+                        help="skip LiteRT's real GPU accelerator (SwiftShader on CPU machines)")
+    parser.add_argument("--long", action="store_true",
+                        help="longer run: " + ", ".join(f"{k}={v}" for k, v in LONG.items()))
+    args = parser.parse_args(argv)
+    if args.long:
+        for key, value in LONG.items():
+            setattr(args, key, value)
+    return args
+
+
+def _env(legacy=False):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, env.get("PYTHONPATH")) if p)
+    env.pop("TF_USE_LEGACY_KERAS", None)
+    if legacy:
+        env["TF_USE_LEGACY_KERAS"] = "1"
+    return env
+
+
+def _stage(name, command, timings, legacy=False):
+    print(f"\n=== {name}: {' '.join(command)}", flush=True)
+    started = time.time()
+    subprocess.run([sys.executable, *command], env=_env(legacy), cwd=ROOT, check=True)
+    timings[name] = round(time.time() - started, 1)
+    print(f"=== {name} took {timings[name]:.0f} s", flush=True)
+
+
+def _script(*parts):
+    return os.path.join(ROOT, *parts)
+
+
+def _train_command(args, folder):
+    command = [_script("examples", "train_segmentation.py"), "--output-dir", folder,
+               "--dataset", args.dataset, "--backbone", args.backbone,
+               "--attention", args.attention, "--psa-variant", args.psa_variant,
+               "--image-size", str(args.image_size), "--alpha", str(args.alpha),
+               "--head-filters", str(args.head_filters), "--batch-size", str(args.batch_size),
+               "--epochs", str(args.epochs), "--steps-per-epoch", str(args.steps_per_epoch),
+               "--lr", str(args.lr), "--warmup-steps", str(min(50, args.steps_per_epoch)),
+               "--verbose", "2"]
+    if args.train_examples:
+        command += ["--train-examples", str(args.train_examples)]
+    return command
+
+
+def _report(args, folder, timings, train_summary, qat_summary, float_report):
+    with open(os.path.join(folder, "benchmark", "benchmark.md")) as file:
+        benchmark = file.read().split("\n", 2)[2]
+    lines = [
+        "# keras-psa pipeline report", "",
+        f"{args.backbone} + {args.attention} ({args.psa_variant}), alpha {args.alpha}, "
+        f"{args.image_size}x{args.image_size}, dataset `{args.dataset}`; "
+        f"{args.epochs * args.steps_per_epoch} float steps, {args.qat_steps} QAT steps.",
+        "", f"Model: {train_summary['model']['params']:,} parameters, "
+        f"{train_summary['model']['macs']:,} MACs.", "",
+        "## Validation mean IoU", "",
+        "| model | val mean IoU | .tflite bytes |", "|---|---|---|",
+    ]
+    sizes = {"QAT int8 (TFLite)": qat_summary["sizes_bytes"]["qat_int8"],
+             "PTQ int8 (TFLite)": qat_summary["sizes_bytes"]["ptq_int8"]}
+    for name, value in qat_summary["val_mean_iou"].items():
+        lines.append(f"| {name} | {value:.4f} | {sizes.get(name, '')} |")
+    lines += ["", "## Device checks", "", "| model | check | status | result |",
+              "|---|---|---|---|"]
+    all_checks = dict(qat_summary["checks"], float32=float_report["checks"])
+    for name, found in all_checks.items():
+        lines += [f"| {name} | {c['name']} | {c['status']} | {c['message']} |" for c in found]
+    for name, found in all_checks.items():
+        for check in found:
+            for issue in check["issues"]:
+                lines.append(f"- {name} / {check['name']}: `{issue['op_name']}` "
+                             f"{issue['reason']}")
+    lines += ["", "## XNNPACK latency (median ms, interleaved runs)", "", benchmark.strip(), "",
+              "![benchmark](benchmark/benchmark.png)", "", "## Training pictures", ""]
+    for picture in sorted(os.listdir(os.path.join(folder, "float"))):
+        if picture.endswith(".png"):
+            lines.append(f"![{picture}](float/{picture})")
+    lines += ["", "## Run time (s)", "", "| stage | seconds |", "|---|---|"]
+    lines += [f"| {name} | {seconds} |" for name, seconds in timings.items()]
+    lines += ["", "Detailed reports: `qat/qat_summary.json`, `qat/*.report.md`, "
+              "`float32.report.md`, `float/summary.json`."]
+    path = os.path.join(folder, "report.md")
+    with open(path, "w") as file:
+        file.write("\n".join(lines) + "\n")
+    return path
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    started = time.time()
+    folder = os.path.abspath(args.output_dir)
+    os.makedirs(folder, exist_ok=True)
+    float_dir, qat_dir = os.path.join(folder, "float"), os.path.join(folder, "qat")
+    timings = {}
+    if not os.path.isfile(os.path.join(float_dir, "summary.json")):
+        _stage("train (Keras 3)", _train_command(args, float_dir), timings)
+    if not os.path.isfile(os.path.join(qat_dir, "qat_summary.json")):
+        command = [_script("examples", "qat_finetune.py"), float_dir, "--output-dir", qat_dir,
+                   "--steps", str(args.qat_steps),
+                   "--steps-per-epoch", str(min(50, args.qat_steps)),
+                   "--batch-size", str(args.batch_size), "--lr", str(args.qat_lr),
+                   "--verbose", "2"]
+        if args.no_gpu_run:
+            command.append("--no-gpu-run")
+        _stage("QAT + int8 conversion + checks (tf_keras)", command, timings, legacy=True)
+    float_tflite = os.path.join(folder, "float32.tflite")
+    if not os.path.isfile(os.path.join(folder, "float32.report.json")):
+        checks = ["gpu-static", "xnnpack", "parity"] + ([] if args.no_gpu_run else ["gpu"])
+        _stage("float32 conversion + checks", [
+            _script("conversion", "convert.py"), os.path.join(float_dir, "model.keras"),
+            "--output", float_tflite, "--checks", *checks], timings)
+    _stage("benchmark", [
+        _script("conversion", "benchmark.py"), float_tflite,
+        os.path.join(qat_dir, "qat_int8.tflite"), os.path.join(qat_dir, "ptq_int8.tflite"),
+        "--output", os.path.join(folder, "benchmark"), "--runs", str(args.benchmark_runs)],
+        timings)
+    timings["total (this process)"] = round(time.time() - started, 1)
+    with open(os.path.join(float_dir, "summary.json")) as file:
+        train_summary = json.load(file)
+    with open(os.path.join(qat_dir, "qat_summary.json")) as file:
+        qat_summary = json.load(file)
+    with open(os.path.join(folder, "float32.report.json")) as file:
+        float_report = json.load(file)
+    # The benchmark's PNG sits next to the report; the training PNGs stay in float/.
+    report = _report(args, folder, timings, train_summary, qat_summary, float_report)
+    shutil.copy(report, os.path.join(folder, "README.md"))
+    with open(report) as file:
+        print(file.read())
+    print(f"report: {report}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,274 @@
+"""QAT fine-tuning of a float segmentation model trained under Keras 3, to int8 TFLite.
+
+Runs in a tf_keras process (tfmot needs it). The float run's `summary.json`
+holds the builder arguments, so the same architecture is built here and the
+Keras 3 weights are handed over (`load_keras3_weights`).
+"""
+
+import dataclasses
+import json
+import os
+import time
+
+from keras_psa.quantization.qat_config import QATConfig
+from keras_psa.quantization.require_tf_keras import require_tf_keras
+
+MONITOR = "val_mean_iou"
+
+
+def read_float_run(float_run, checkpoint="model"):
+    """Returns `(keras_path, summary)` of a `train_segmentation` run.
+
+    `float_run` is the run's output folder or a `.keras` file in it.
+    """
+    path = os.fspath(float_run)
+    if os.path.isdir(path):
+        folder, model_path = path, os.path.join(path, f"{checkpoint}.keras")
+    else:
+        folder, model_path = os.path.dirname(os.path.abspath(path)), path
+    summary_path = os.path.join(folder, "summary.json")
+    if not os.path.isfile(model_path) or not os.path.isfile(summary_path):
+        raise ValueError(
+            "`float_run` must be the output folder of examples/train_segmentation.py (with "
+            "summary.json and model.keras) or a .keras file in such a folder. "
+            f"Received: float_run={path} (model {model_path}, summary {summary_path})"
+        )
+    with open(summary_path) as file:
+        summary = json.load(file)
+    if "config" not in summary or "dataset" not in summary:
+        raise ValueError(f"{summary_path} is not a train_segmentation summary (no config).")
+    return model_path, summary
+
+
+def build_from_summary(summary, batch_size=None):
+    """The float model of a training summary, rebuilt with fresh weights."""
+    from keras_psa.models import build_segmentation_model
+
+    config = summary["config"]
+    size = config["image_size"]
+    return build_segmentation_model(
+        config["backbone"], summary["dataset"]["num_classes"],
+        input_shape=(size, size, 3), head=config["head"], attention=config["attention"],
+        attention_positions=tuple(config["attention_positions"]),
+        psa_variant=config["psa_variant"], alpha=config["alpha"],
+        head_filters=config["head_filters"], batch_size=batch_size,
+    )
+
+
+def _compile(model, num_classes, ignore_label, optimizer=None):
+    from keras_psa.training import segmentation_loss
+    from keras_psa.training import segmentation_metrics
+
+    model.compile(optimizer=optimizer or "adam", loss=segmentation_loss(ignore_label),
+                  metrics=segmentation_metrics(num_classes, ignore_label))
+    return model
+
+
+def _static_qat_copy(summary, qat_model):
+    """The QAT model rebuilt on a batch-1 input (constant shapes for the GPU
+    delegate), holding `qat_model`'s weights and quantization ranges."""
+    from keras_psa.quantization.quantize_model import quantize_model
+
+    static = quantize_model(build_from_summary(summary, batch_size=1))
+    static.set_weights(qat_model.get_weights())
+    return static
+
+
+def convert_qat_model(qat_model, output_path):
+    """The documented tfmot flow: `Optimize.DEFAULT`, no representative data."""
+    import tensorflow as tf
+
+    from keras_psa.export.atomic_write import write_bytes_atomically
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(qat_model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    return write_bytes_atomically(output_path, converter.convert())
+
+
+def device_checks(tflite_path, keras_model, image, gpu_run=True):
+    """Static GPU rules, the real GPU accelerator, XNNPACK and Keras parity."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from keras_psa import export
+    from keras_psa.export.quantization_mode import GPU_TOLERANCE
+
+    checks = [export.check_gpu_compatibility(tflite_path)]
+    if gpu_run:
+        signature = Interpreter(model_path=os.fspath(tflite_path)).get_signature_list()
+        name = next(iter(signature.values()))["inputs"][0]
+        checks.append(export.run_gpu_accelerator(tflite_path, inputs={name: image},
+                                                 tolerance=GPU_TOLERANCE["int8"]))
+    checks.append(export.check_xnnpack_delegation(tflite_path))
+    checks.append(export.check_keras_parity(keras_model, tflite_path, num_inputs=2,
+                                            pixel_range=(0.0, 255.0)))
+    return checks
+
+
+def results_table(results):
+    """Markdown table of the mean IoU of each model."""
+    lines = ["| model | val mean IoU |", "|---|---|"]
+    lines += [f"| {name} | {value:.4f} |" for name, value in results.items()]
+    return "\n".join(lines) + "\n"
+
+
+def qat_finetune(config, verbose="auto"):
+    """Fine-tunes a float model with QAT and compares float, QAT and PTQ int8.
+
+    Steps: rebuild the float run's model here and load its Keras 3 weights;
+    `quantize_model`; fine-tune (resumable: a `ResumableBackup` in
+    `output_dir/backup`, the data stream restarted at the backup's step; a
+    finished run's `qat_savedmodel/` is loaded instead of trained again);
+    convert the QAT model with `Optimize.DEFAULT` (`qat_int8.tflite`) and the
+    float model with post-training int8 (`ptq_int8.tflite`); run the device
+    checks on both (reports beside them); measure the validation mean IoU of
+    float Keras, QAT fake-quant Keras, QAT int8 TFLite and PTQ int8 TFLite.
+
+    Args:
+        config: a `QATConfig`.
+        verbose: Keras `fit` verbosity; `"auto"`: progress bar on a terminal.
+
+    Returns:
+        The summary dict, also written to `output_dir/qat_summary.json`, with
+        the table in `output_dir/qat_summary.md`.
+    """
+    require_tf_keras("qat_finetune")
+    if not isinstance(config, QATConfig):
+        raise TypeError(f"`config` must be a QATConfig. Received: config={config!r}")
+    config.validate()
+    started = time.time()
+    import sys
+
+    import tensorflow as tf
+
+    from keras_psa import export
+    from keras_psa.data import load_dataset
+    from keras_psa.data import validation_examples
+    from keras_psa.keras_flavor import keras
+    from keras_psa.quantization.keras3_handover import load_keras3_weights
+    from keras_psa.quantization.quantize_model import quantize_model
+    from keras_psa.quantization.quantize_model import quantize_scope
+    from keras_psa.training import ResumableBackup
+    from keras_psa.training import learning_rate_schedule
+    from keras_psa.training.tflite_mean_iou import tflite_mean_iou
+
+    float_path, float_summary = read_float_run(config.float_run, config.checkpoint)
+    train_config = float_summary["config"]
+    num_classes = float_summary["dataset"]["num_classes"]
+    dataset = config.dataset or train_config["dataset"]
+    image_size = config.image_size or train_config["image_size"]
+    data_seed = train_config["data_seed"] if config.data_seed is None else config.data_seed
+    train_examples = config.train_examples or train_config.get("train_examples")
+    os.makedirs(config.output_dir, exist_ok=True)
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(config.seed)
+
+    data_args = dict(name=dataset, image_size=image_size, batch_size=config.batch_size,
+                     seed=data_seed)
+    _, info = load_dataset(**data_args, split="train", num_examples=train_examples)
+    if info.num_classes != num_classes:
+        raise ValueError(
+            f"`dataset` must have the float model's {num_classes} classes. "
+            f"Received: dataset={dataset!r} with {info.num_classes} classes"
+        )
+    val_data, val_info = load_dataset(**data_args, split="val", drop_remainder=False)
+    val_data = val_data.apply(tf.data.experimental.assert_cardinality(val_info.steps_per_epoch))
+    ignore = info.ignore_label
+
+    float_model = build_from_summary(float_summary)
+    load_keras3_weights(float_model, float_path)
+    float_eval = _compile(float_model, num_classes, ignore).evaluate(
+        val_data, verbose=0, return_dict=True)
+
+    qat_dir = os.path.join(config.output_dir, "qat_savedmodel")
+    train_seconds, resumed_from = 0.0, None
+    if os.path.isfile(os.path.join(qat_dir, "saved_model.pb")):
+        print(f"Loading the finished QAT model {qat_dir} (delete it to fine-tune again)",
+              flush=True)
+        with quantize_scope():
+            qat_model = keras.models.load_model(qat_dir, compile=False)
+        _compile(qat_model, num_classes, ignore)
+    else:
+        qat_model = quantize_model(float_model)
+        schedule = learning_rate_schedule("cosine", config.learning_rate, config.steps)
+        _compile(qat_model, num_classes, ignore, keras.optimizers.AdamW(schedule))
+        backup = ResumableBackup(os.path.join(config.output_dir, "backup"),
+                                 save_freq=config.backup_steps)
+        resumed_from = backup.restore(qat_model)
+        if resumed_from:
+            print(f"Resuming QAT at step {resumed_from} from {backup.backup_dir}", flush=True)
+        epochs = -(-config.steps // config.steps_per_epoch)
+        epoch, offset = divmod(resumed_from, config.steps_per_epoch)
+        fit_verbose = (1 if sys.stdout.isatty() else 2) if verbose == "auto" else int(verbose)
+        train_started = time.time()
+        while epoch < epochs:
+            train_data, _ = load_dataset(**data_args, split="train",
+                                         num_examples=train_examples, repeat=True,
+                                         start_step=epoch * config.steps_per_epoch + offset)
+            last = epoch + 1 if offset else epochs
+            qat_model.fit(train_data, validation_data=val_data, initial_epoch=epoch,
+                          epochs=last, steps_per_epoch=config.steps_per_epoch - offset,
+                          callbacks=[backup], verbose=fit_verbose)
+            epoch, offset = last, 0
+        train_seconds = time.time() - train_started
+        # SavedModel: a tfmot QAT model saved as .keras does not reload (tf_keras 2.21).
+        qat_model.save(qat_dir + ".partial", save_format="tf", include_optimizer=False)
+        os.replace(qat_dir + ".partial", qat_dir)
+        backup.delete()
+    qat_eval = qat_model.evaluate(val_data, verbose=0, return_dict=True)
+
+    qat_path = os.path.join(config.output_dir, "qat_int8.tflite")
+    ptq_path = os.path.join(config.output_dir, "ptq_int8.tflite")
+    static_qat = _static_qat_copy(float_summary, qat_model)
+    convert_qat_model(static_qat, qat_path)
+    float_ops = "auto" if config.ptq_float_ops == "auto" else tuple(config.ptq_float_ops)
+    export.convert_model(float_model, ptq_path, quantization="int8", representative=dataset,
+                         num_calibration_samples=config.ptq_samples, float_ops=float_ops)
+
+    image = validation_examples(dataset, image_size, count=1, seed=data_seed)[0]
+    static_float = build_from_summary(float_summary, batch_size=1)
+    static_float.set_weights(float_model.get_weights())
+    reports, checks = {}, {}
+    for name, path, reference, conversion in (
+        ("qat_int8", qat_path, static_qat, {"source": qat_dir, "flow": "QAT, Optimize.DEFAULT"}),
+        ("ptq_int8", ptq_path, static_float,
+         {"source": float_path, "flow": "post-training int8", "representative": dataset,
+          "float_ops": list(float_ops) if float_ops != "auto" else "auto"}),
+    ):
+        found = device_checks(path, reference, image, gpu_run=config.gpu_run)
+        checks[name] = [check.to_dict() for check in found]
+        reports[name] = export.write_report(path, found, conversion)[1]
+        for check in found:
+            print(f"{name}: {check.summary()}", flush=True)
+
+    mean_iou = {
+        "float (Keras)": float(float_eval["mean_iou"]),
+        "QAT fake-quant (Keras)": float(qat_eval["mean_iou"]),
+        "QAT int8 (TFLite)": tflite_mean_iou(qat_path, val_data, num_classes, ignore),
+        "PTQ int8 (TFLite)": tflite_mean_iou(ptq_path, val_data, num_classes, ignore),
+    }
+    table = results_table(mean_iou)
+    summary = {
+        "config": dataclasses.asdict(config),
+        "float_model": float_path,
+        "dataset": {"name": dataset, "image_size": image_size, "num_classes": num_classes,
+                    "val_examples": val_info.num_examples},
+        "val_mean_iou": mean_iou,
+        "files": {"qat_savedmodel": qat_dir, "qat_int8": qat_path, "ptq_int8": ptq_path,
+                  "reports": reports},
+        "sizes_bytes": {"qat_int8": os.path.getsize(qat_path),
+                        "ptq_int8": os.path.getsize(ptq_path)},
+        "checks": checks,
+        "timing": {"qat_steps": config.steps, "resumed_from_step": resumed_from,
+                   "qat_train_seconds_this_process": round(train_seconds, 3),
+                   "wall_seconds": round(time.time() - started, 3)},
+    }
+    with open(os.path.join(config.output_dir, "qat_summary.json"), "w") as file:
+        json.dump(summary, file, indent=2, default=str)
+    check_lines = ["| model | check | status | result |", "|---|---|---|---|"]
+    for name, found in checks.items():
+        check_lines += [f"| {name} | {c['name']} | {c['status']} | {c['message']} |"
+                        for c in found]
+    with open(os.path.join(config.output_dir, "qat_summary.md"), "w") as file:
+        file.write(f"# QAT vs post-training int8 ({dataset}, {image_size}x{image_size})\n\n"
+                   + table + "\n## Device checks\n\n" + "\n".join(check_lines) + "\n")
+    return summary
