@@ -45,11 +45,11 @@ def parse_args(argv=None):
     parser.add_argument("--alpha", type=float, default=0.5)
     parser.add_argument("--head-filters", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--steps-per-epoch", type=int, default=100)
     parser.add_argument("--train-examples", type=int, default=None)
     parser.add_argument("--lr", type=float, default=3e-3)
-    parser.add_argument("--qat-steps", type=int, default=100)
+    parser.add_argument("--qat-steps", type=int, default=150)
     parser.add_argument("--qat-lr", type=float, default=2e-4)
     parser.add_argument("--benchmark-runs", type=int, default=30)
     parser.add_argument("--no-gpu-run", action="store_true",
