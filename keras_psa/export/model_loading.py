@@ -12,10 +12,11 @@ _KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
 def _register_package_layers():
     # Loading a model with PSA layers needs them registered; the layers module
     # may not exist yet in every checkout.
-    try:
-        importlib.import_module("keras_psa.layers")
-    except ImportError:
-        pass
+    for module in ("keras_psa.layers", "keras_psa.models"):  # models: ResizeLike, ...
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            pass
 
 
 def keras_module_of(model):
