@@ -146,7 +146,12 @@ def main(argv=None):
     folder = os.path.abspath(args.output_dir)
     os.makedirs(folder, exist_ok=True)
     float_dir, qat_dir = os.path.join(folder, "float"), os.path.join(folder, "qat")
+    # Stage times survive a resumed run (a finished stage is not run again).
+    timings_path = os.path.join(folder, "timings.json")
     timings = {}
+    if os.path.isfile(timings_path):
+        with open(timings_path) as file:
+            timings = json.load(file)
     if not os.path.isfile(os.path.join(float_dir, "summary.json")):
         _stage("train (Keras 3)", _train_command(args, float_dir), timings)
     if not os.path.isfile(os.path.join(qat_dir, "qat_summary.json")):
@@ -169,7 +174,11 @@ def main(argv=None):
         os.path.join(qat_dir, "qat_int8.tflite"), os.path.join(qat_dir, "ptq_int8.tflite"),
         "--output", os.path.join(folder, "benchmark"), "--runs", str(args.benchmark_runs)],
         timings)
-    timings["total (this process)"] = round(time.time() - started, 1)
+    timings["this invocation"] = round(time.time() - started, 1)
+    timings["all stages"] = round(sum(v for k, v in timings.items()
+                                      if k not in ("this invocation", "all stages")), 1)
+    with open(timings_path, "w") as file:
+        json.dump(timings, file, indent=2)
     with open(os.path.join(float_dir, "summary.json")) as file:
         train_summary = json.load(file)
     with open(os.path.join(qat_dir, "qat_summary.json")) as file:
