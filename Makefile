@@ -14,7 +14,8 @@ $(BIN)/.installed: setup.py
 	touch $@
 
 demo: $(BIN)/.installed
-	$(BIN)/python examples/quickstart.py
+	bash scripts/install_swiftshader.sh
+	$(BIN)/python examples/pipeline.py --output-dir runs/pipeline
 
 test: $(BIN)/.installed
 	bash scripts/install_swiftshader.sh
