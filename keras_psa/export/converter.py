@@ -7,6 +7,8 @@ import tensorflow as tf
 from tensorflow.lite.python import util as tflite_util
 
 from keras_psa.export.atomic_write import write_bytes_atomically
+from keras_psa.export.float_nodes import PSA_FLOAT_SCOPES
+from keras_psa.export.float_nodes import select_float_nodes
 from keras_psa.export.model_loading import keras_module_of
 from keras_psa.export.model_loading import load_model
 from keras_psa.export.model_loading import with_static_input
@@ -33,13 +35,20 @@ def _saved_model_converter(model, tmp_dir):
 XNNPACK_FLOAT_OPS = ("SOFTMAX", "HARD_SWISH")
 
 
-def _convert_keeping_float(converter, representative, float_ops, int8_io):
-    """Full-integer conversion that leaves `float_ops` in float32 (selective
-    quantization through TFLite's QuantizationDebugger denylist)."""
+def _convert_keeping_float(converter, representative, float_ops, float_scopes, int8_io):
+    """Full-integer conversion that leaves `float_ops` and the non-convolution
+    ops in `float_scopes` in float32 (selective quantization through TFLite's
+    QuantizationDebugger denylists)."""
     options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=list(float_ops))
     debugger = tf.lite.experimental.QuantizationDebugger(
         converter=converter, debug_dataset=representative, debug_options=options
     )
+    # Node names are those of the calibrated (still float) model, which the
+    # quantizer matches against.
+    nodes = select_float_nodes(debugger.calibrated_model, float_scopes) if float_scopes else []
+    if nodes:
+        debugger.options = tf.lite.experimental.QuantizationDebugOptions(
+            denylisted_ops=list(float_ops), denylisted_nodes=nodes)
     model = debugger.get_nondebug_quantized_model()
     if int8_io:
         # The debugger ignores inference_input/output_type; apply them after.
@@ -64,7 +73,7 @@ def _configure(converter, quantization, representative, int8_io):
 def convert_model(model, output_path=None, quantization="float32", input_size=None,
                   representative="random", num_calibration_samples=100,
                   pixel_range=(0.0, 1.0), int8_io=False, static_batch=True,
-                  float_ops="auto"):
+                  float_ops="auto", float_scopes="auto"):
     """Converts a Keras model to a TFLite flatbuffer.
 
     Args:
@@ -88,6 +97,13 @@ def convert_model(model, output_path=None, quantization="float32", input_size=No
             float so that XNNPACK takes the whole graph (int8 HARD_SWISH on
             TFLite's own kernels made MobileNetV3 int8 2x slower than float32);
             `()` quantizes every op.
+        float_scopes: regular expressions of name scopes whose ops, except
+            convolutions, sigmoids and sigmoid-gate multiplies, stay float32 in
+            an "int8" model (see `select_float_nodes`). "auto" means
+            `PSA_FLOAT_SCOPES`: the PSA branches' softmax over H*W, the
+            weighted sum consuming it and the LayerNorm statistics, which int8
+            cannot represent (near-uniform attention over >= 512 positions
+            quantizes to zero); their convolutions stay int8. `()` disables.
         static_batch: rebuild the model on `Input(batch_size=1, ...)` so every
             shape is constant (needed by the GPU delegate).
 
@@ -133,9 +149,11 @@ def convert_model(model, output_path=None, quantization="float32", input_size=No
         _configure(converter, quantization, representative_dataset, int8_io)
         if float_ops == "auto":
             float_ops = XNNPACK_FLOAT_OPS
-        if float_ops and quantization == "int8":
+        if float_scopes == "auto":
+            float_scopes = PSA_FLOAT_SCOPES
+        if (float_ops or float_scopes) and quantization == "int8":
             tflite_bytes = _convert_keeping_float(converter, representative_dataset, float_ops,
-                                                      int8_io)
+                                                  float_scopes, int8_io)
         else:
             tflite_bytes = converter.convert()
     if output_path is not None:
