@@ -38,6 +38,8 @@ def parse_args(argv=None):
     parser.add_argument("--size", type=int, default=64, help="input height and width")
     parser.add_argument("--no-layers", action="store_true", help="skip the PSA layers alone")
     parser.add_argument("--no-models", action="store_true", help="skip the segmentation models")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the rows of an existing survey.json and skip them")
     return parser.parse_args(argv)
 
 
@@ -58,8 +60,9 @@ def model_specs(args):
                 return keras.Model(inputs, PolarizedSelfAttention(layout, variant)(x))
             specs.append((f"PSA layer {layout}/{variant} 32x32x16", layer_model, (0.0, 1.0)))
     if not args.no_models:
-        for backbone, head, attention in itertools.product(args.backbones, args.heads,
-                                                           args.attentions):
+        # Attention outermost: a partial run still covers every backbone and head.
+        for attention, head, backbone in itertools.product(args.attentions, args.heads,
+                                                           args.backbones):
             variants = ("paper", "official") if attention.startswith("psa") else ("paper",)
             for variant in variants:
                 def seg_model(backbone=backbone, head=head, attention=attention,
@@ -124,12 +127,19 @@ def main(argv=None):
 
     os.makedirs(args.output, exist_ok=True)
     rows = []
+    json_path = os.path.join(args.output, "survey.json")
+    if args.resume and os.path.isfile(json_path):
+        with open(json_path) as f:
+            rows = json.load(f)
+    done = {(row["model"], row["mode"]) for row in rows}
     specs = model_specs(args)
     progress = tqdm(total=len(specs) * len(args.modes), desc="survey")
     with tempfile.TemporaryDirectory(prefix="keras_psa_survey_") as tmp:
         for label, build, pixel_range in specs:
-            model = build()
-            for mode in args.modes:
+            modes = [m for m in args.modes if (label, m) not in done]
+            progress.update(len(args.modes) - len(modes))
+            model = build() if modes else None
+            for mode in modes:
                 path = os.path.join(tmp, "model.tflite")
                 row = {"model": label, "mode": mode}
                 try:
