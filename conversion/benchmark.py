@@ -70,6 +70,9 @@ def parse_args(argv=None):
     parser.add_argument("--calibration-samples", type=int, default=16,
                         help="int8 calibration images (default 16; latency does not depend "
                              "on them)")
+    parser.add_argument("--int8-io", action="store_true",
+                        help="int8 models take and return int8 tensors (no DEQUANTIZE of the "
+                             "full-resolution logits); default float input/output")
     parser.add_argument("--mobilenet-demo", action="store_true",
                         help="convert keras.applications MobileNetV3Small (224x224, alpha 1) "
                              "to float32, plain int8 and int8 with float HARD_SWISH, and "
@@ -106,7 +109,7 @@ def mobilenet_demo(folder):
     return paths
 
 
-def convert_segmentation_models(folder, specs, calibration_samples, progress):
+def convert_segmentation_models(folder, specs, calibration_samples, progress, int8_io=False):
     """Builds and converts each `(backbone, attention, size, psa_variant)` to float32
     and int8. Returns {(spec, mode): (path, macs)}."""
     from keras_psa.export import convert_model
@@ -122,10 +125,12 @@ def convert_segmentation_models(folder, specs, calibration_samples, progress):
             batch_size=1)
         macs = count_macs(model)
         for mode in ("float32", "int8"):
-            path = os.path.join(folder, f"{backbone}_lraspp_{attention}_{size}_{mode}.tflite")
-            if not os.path.isfile(path):
+            suffix = "_io" if int8_io and mode == "int8" else ""
+            path = os.path.join(folder,
+                                f"{backbone}_lraspp_{attention}_{size}_{mode}{suffix}.tflite")
+            if not os.path.isfile(path):  # reuse files of an earlier run in the same folder
                 convert_model(model, path, mode, num_calibration_samples=calibration_samples,
-                              pixel_range=(0.0, 255.0))
+                              pixel_range=(0.0, 255.0), int8_io=bool(suffix))
             paths[(spec, mode)] = (path, macs)
             progress.update()
     return paths
@@ -241,7 +246,8 @@ def run_package_benchmark(args, folder):
         (b, "none", args.backbone_size, "paper") for b in args.backbones]
     specs = list(dict.fromkeys(attention_specs + backbone_specs))
     with tqdm(total=2 * len(specs), desc="convert") as progress:
-        paths = convert_segmentation_models(folder, specs, args.calibration_samples, progress)
+        paths = convert_segmentation_models(folder, specs, args.calibration_samples, progress,
+                                            args.int8_io)
     sections, chart, summary = [], {}, {}
     for title, group_specs in (("attention", attention_specs), ("backbones", backbone_specs)):
         if not group_specs:
