@@ -103,7 +103,7 @@ def mobilenet_demo(folder):
     }
     convert_model(model, paths["float32"])
     convert_model(model, paths["int8 (plain PTQ)"], "int8", num_calibration_samples=8,
-                  float_ops=())
+                  float_ops=(), xnnpack_fallback=False)
     convert_model(model, paths["int8 (float HARD_SWISH/SOFTMAX)"], "int8",
                   num_calibration_samples=8)
     return paths

@@ -48,6 +48,9 @@ def parse_args(argv=None):
                         help="TFLite ops kept float in int8 models (default: SOFTMAX "
                              "HARD_SWISH, which XNNPACK has no int8 kernels for); "
                              "give no names to quantize everything")
+    parser.add_argument("--no-xnnpack-fallback", action="store_true",
+                        help="int8: do not keep float the int8 ops XNNPACK still refuses "
+                             "(default: keep them float so XNNPACK takes the whole graph)")
     parser.add_argument("--float-scopes", nargs="*", default=None, metavar="REGEX",
                         help="name scopes whose non-convolution ops stay float in int8 "
                              "models (default: the PSA branches' softmax over H*W, weighted "
@@ -86,6 +89,7 @@ def main(argv=None):
             int8_io=args.int8_io,
             float_ops=float_ops,
             float_scopes=float_scopes,
+            xnnpack_fallback=not args.no_xnnpack_fallback,
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -23,11 +23,13 @@ MODES = ("float32", "int8")
 
 @pytest.fixture(scope="module")
 def segmentation(tmp_path_factory):
-    """MobileNetV3-Small + LR-ASPP + official PSA_s (LayerNorm, softmax over H*W
-    and the hand-written per-channel softmax), converted once per mode."""
+    """MobileNetV3-Small + DeepLabV3+ + official PSA_s (LayerNorm, softmax over
+    H*W and the hand-written per-channel softmax), converted once per mode. Its
+    int8 conversion also needs the XNNPACK fallback (an int8 ADD after the
+    attention that XNNPACK refuses for its scales)."""
     keras.utils.set_random_seed(0)
     model = build_segmentation_model(
-        "mobilenet_v3_small", 3, input_shape=(64, 64, 3), attention="psa_s",
+        "mobilenet_v3_small", 3, input_shape=(64, 64, 3), head="deeplabv3plus", attention="psa_s",
         psa_variant="official", alpha=0.35, batch_size=1)
     out = tmp_path_factory.mktemp("psa_segmentation")
     paths = {}
@@ -49,7 +51,8 @@ def psa_layer(tmp_path_factory):
     out = tmp_path_factory.mktemp("psa_layer")
     paths = {"auto": str(out / "auto.tflite"), "plain": str(out / "plain.tflite")}
     convert_model(model, paths["auto"], "int8", num_calibration_samples=16)
-    convert_model(model, paths["plain"], "int8", num_calibration_samples=16, float_scopes=())
+    convert_model(model, paths["plain"], "int8", num_calibration_samples=16, float_scopes=(),
+                  xnnpack_fallback=False)
     return model, paths
 
 
