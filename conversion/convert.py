@@ -48,6 +48,13 @@ def parse_args(argv=None):
                         help="TFLite ops kept float in int8 models (default: SOFTMAX "
                              "HARD_SWISH, which XNNPACK has no int8 kernels for); "
                              "give no names to quantize everything")
+    parser.add_argument("--no-xnnpack-fallback", action="store_true",
+                        help="int8: do not keep float the int8 ops XNNPACK still refuses "
+                             "(default: keep them float so XNNPACK takes the whole graph)")
+    parser.add_argument("--float-scopes", nargs="*", default=None, metavar="REGEX",
+                        help="name scopes whose non-convolution ops stay float in int8 "
+                             "models (default: the PSA branches' softmax over H*W, weighted "
+                             "sum and LayerNorm statistics); give none to quantize them")
     parser.add_argument("--checks", nargs="*", default=["gpu-static", "xnnpack", "parity"],
                         choices=["gpu-static", "gpu", "xnnpack", "parity"],
                         help="checks for the report (default gpu-static xnnpack parity; "
@@ -68,6 +75,7 @@ def main(argv=None):
     from keras_psa.export.quantization_mode import GPU_TOLERANCE
 
     float_ops = "auto" if args.float_ops is None else tuple(args.float_ops)
+    float_scopes = "auto" if args.float_scopes is None else tuple(args.float_scopes)
     try:
         model = load_model(args.model)
         export.convert_model(
@@ -80,6 +88,8 @@ def main(argv=None):
             pixel_range=tuple(args.pixel_range),
             int8_io=args.int8_io,
             float_ops=float_ops,
+            float_scopes=float_scopes,
+            xnnpack_fallback=not args.no_xnnpack_fallback,
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -98,7 +108,8 @@ def main(argv=None):
     conversion = {"source": args.model, "quantization": args.quantization,
                   "input_size": args.input_size, "int8_io": args.int8_io,
                   "representative": args.representative if args.quantization == "int8" else None,
-                  "float_ops": float_ops if args.quantization == "int8" else None}
+                  "float_ops": float_ops if args.quantization == "int8" else None,
+                  "float_scopes": float_scopes if args.quantization == "int8" else None}
     _json_path, md_path = export.write_report(args.output, checks, conversion)
     print(f"wrote {args.output} ({export.inspect_model(args.output)['size_bytes']:,} bytes)")
     for check in checks:

@@ -4,6 +4,8 @@ whether a converted model runs fully on the GPU delegate and on XNNPACK."""
 from keras_psa.export.check_result import CheckResult
 from keras_psa.export.converter import XNNPACK_FLOAT_OPS
 from keras_psa.export.converter import convert_model
+from keras_psa.export.float_nodes import PSA_FLOAT_SCOPES
+from keras_psa.export.float_nodes import select_float_nodes
 from keras_psa.export.gpu_accelerator import run_gpu_accelerator
 from keras_psa.export.gpu_compatibility import check_gpu_compatibility
 from keras_psa.export.litert_runner import run_tflite
@@ -17,6 +19,7 @@ from keras_psa.export.tflite_graph import TFLiteGraph
 from keras_psa.export.xnnpack_delegation import check_xnnpack_delegation
 
 __all__ = [
+    "PSA_FLOAT_SCOPES",
     "QUANTIZATION_MODES",
     "XNNPACK_FLOAT_OPS",
     "CheckResult",
@@ -30,5 +33,6 @@ __all__ = [
     "inspect_model",
     "run_gpu_accelerator",
     "run_tflite",
+    "select_float_nodes",
     "write_report",
 ]

@@ -7,11 +7,14 @@ import tensorflow as tf
 from tensorflow.lite.python import util as tflite_util
 
 from keras_psa.export.atomic_write import write_bytes_atomically
+from keras_psa.export.float_nodes import PSA_FLOAT_SCOPES
+from keras_psa.export.float_nodes import select_float_nodes
 from keras_psa.export.model_loading import keras_module_of
 from keras_psa.export.model_loading import load_model
 from keras_psa.export.model_loading import with_static_input
 from keras_psa.export.quantization_mode import check_quantization_mode
 from keras_psa.export.representative_data import representative_images
+from keras_psa.export.tflite_graph import TFLiteGraph
 
 
 def _saved_model_converter(model, tmp_dir):
@@ -33,14 +36,52 @@ def _saved_model_converter(model, tmp_dir):
 XNNPACK_FLOAT_OPS = ("SOFTMAX", "HARD_SWISH")
 
 
-def _convert_keeping_float(converter, representative, float_ops, int8_io):
-    """Full-integer conversion that leaves `float_ops` in float32 (selective
-    quantization through TFLite's QuantizationDebugger denylist)."""
+def _xnnpack_rejected_int8_nodes(model_bytes):
+    """Output tensor names of the int8 ops XNNPACK leaves to TFLite's kernels."""
+    from keras_psa.export.xnnpack_delegation import check_xnnpack_delegation
+
+    with tempfile.TemporaryDirectory(prefix="keras_psa_xnnpack_") as tmp:
+        path = os.path.join(tmp, "model.tflite")
+        with open(path, "wb") as f:
+            f.write(model_bytes)
+        result = check_xnnpack_delegation(path)
+    graph = TFLiteGraph(model_bytes)
+    names = []
+    for issue in result.issues:
+        op = graph.ops[issue.op_index]
+        if any(t.dtype == "INT8" for t in op.outputs):
+            names.extend(t.name for t in op.outputs)
+    return names
+
+
+def _convert_keeping_float(converter, representative, float_ops, float_scopes, int8_io,
+                           xnnpack_fallback):
+    """Full-integer conversion that leaves `float_ops` and the non-convolution
+    ops in `float_scopes` in float32 (selective quantization through TFLite's
+    QuantizationDebugger denylists); with `xnnpack_fallback`, also the int8
+    ops that XNNPACK still refuses."""
     options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=list(float_ops))
     debugger = tf.lite.experimental.QuantizationDebugger(
         converter=converter, debug_dataset=representative, debug_options=options
     )
-    model = debugger.get_nondebug_quantized_model()
+    # Node names are those of the calibrated (still float) model, which the
+    # quantizer matches against.
+    nodes = select_float_nodes(debugger.calibrated_model, float_scopes) if float_scopes else []
+    for _attempt in range(3 if xnnpack_fallback else 1):
+        if nodes:
+            # Re-quantizes from the stored calibration; no second calibration.
+            debugger.options = tf.lite.experimental.QuantizationDebugOptions(
+                denylisted_ops=list(float_ops), denylisted_nodes=list(nodes))
+        model = debugger.get_nondebug_quantized_model()
+        if not xnnpack_fallback:
+            break
+        # XNNPACK refuses some int8 ops for their quantization parameters (e.g.
+        # an ADD whose input/output scale ratio is out of its range): keep them
+        # float, which it takes, rather than split its graph.
+        rejected = [n for n in _xnnpack_rejected_int8_nodes(model) if n not in nodes]
+        if not rejected:
+            break
+        nodes = nodes + rejected
     if int8_io:
         # The debugger ignores inference_input/output_type; apply them after.
         model = tflite_util.modify_model_io_type(model, tf.int8, tf.int8)
@@ -64,7 +105,7 @@ def _configure(converter, quantization, representative, int8_io):
 def convert_model(model, output_path=None, quantization="float32", input_size=None,
                   representative="random", num_calibration_samples=100,
                   pixel_range=(0.0, 1.0), int8_io=False, static_batch=True,
-                  float_ops="auto"):
+                  float_ops="auto", float_scopes="auto", xnnpack_fallback=True):
     """Converts a Keras model to a TFLite flatbuffer.
 
     Args:
@@ -87,7 +128,19 @@ def convert_model(model, output_path=None, quantization="float32", input_size=No
             QUANTIZE/DEQUANTIZE around them. "auto" keeps `XNNPACK_FLOAT_OPS`
             float so that XNNPACK takes the whole graph (int8 HARD_SWISH on
             TFLite's own kernels made MobileNetV3 int8 2x slower than float32);
-            `()` quantizes every op.
+            `()` with `float_scopes=()` and `xnnpack_fallback=False` quantizes
+            every op (plain post-training int8).
+        float_scopes: regular expressions of name scopes whose ops, except
+            convolutions, sigmoids and sigmoid-gate multiplies, stay float32 in
+            an "int8" model (see `select_float_nodes`). "auto" means
+            `PSA_FLOAT_SCOPES`: the PSA branches' softmax over H*W, the
+            weighted sum consuming it and the LayerNorm statistics, which int8
+            cannot represent (near-uniform attention over >= 512 positions
+            quantizes to zero); their convolutions stay int8. `()` disables.
+        xnnpack_fallback: in an "int8" model, keep float (and re-quantize,
+            without calibrating again) any int8 op that XNNPACK still refuses
+            after `float_ops` and `float_scopes`, so that XNNPACK takes the
+            whole graph.
         static_batch: rebuild the model on `Input(batch_size=1, ...)` so every
             shape is constant (needed by the GPU delegate).
 
@@ -133,9 +186,11 @@ def convert_model(model, output_path=None, quantization="float32", input_size=No
         _configure(converter, quantization, representative_dataset, int8_io)
         if float_ops == "auto":
             float_ops = XNNPACK_FLOAT_OPS
-        if float_ops and quantization == "int8":
+        if float_scopes == "auto":
+            float_scopes = PSA_FLOAT_SCOPES
+        if (float_ops or float_scopes or xnnpack_fallback) and quantization == "int8":
             tflite_bytes = _convert_keeping_float(converter, representative_dataset, float_ops,
-                                                      int8_io)
+                                                  float_scopes, int8_io, xnnpack_fallback)
         else:
             tflite_bytes = converter.convert()
     if output_path is not None:

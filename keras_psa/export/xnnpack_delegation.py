@@ -21,6 +21,13 @@ _HINTS = {
     ("HARD_SWISH", "int8"): "XNNPACK's TFLite delegate has no int8 HARD_SWISH; " + _KEEP_FLOAT,
     ("SOFTMAX", "int8"): "XNNPACK's TFLite delegate has no int8 SOFTMAX; " + _KEEP_FLOAT,
     ("NEG", "int8"): "XNNPACK takes no int8 NEG; write x - mean as SUB, not ADD(NEG(mean))",
+    ("RSQRT", "int8"): "a LayerNorm in int8; keep it float (convert_model(..., float_scopes=...))",
+    ("SQUARED_DIFFERENCE", "int8"): "a LayerNorm variance in int8; keep it float "
+                                    "(convert_model(..., float_scopes=...))",
+    ("EXP", "int8"): "a hand-written softmax in int8; keep it float "
+                     "(convert_model(..., float_scopes=...))",
+    ("DIV", "int8"): "XNNPACK takes no int8 DIV; keep it float "
+                     "(convert_model(..., float_scopes=...))",
     ("SHAPE", None): "shape computed at run time; export with a static batch and input size",
 }
 

@@ -20,7 +20,8 @@ def mobilenet(tmp_path_factory):
     convert_model(model, paths["float32"])
     convert_model(model, paths["int8"], "int8", num_calibration_samples=4)
     # Every op quantized, as a plain post-training int8 conversion does.
-    convert_model(model, paths["int8_all"], "int8", num_calibration_samples=4, float_ops=())
+    convert_model(model, paths["int8_all"], "int8", num_calibration_samples=4, float_ops=(),
+                  xnnpack_fallback=False)
     return {k: str(v) for k, v in paths.items()}
 
 
