@@ -4,6 +4,9 @@ import tensorflow as tf
 
 from keras_psa.keras_flavor import keras
 from keras_psa.keras_flavor import register_serializable
+from keras_psa.models.channel_gate_args import check_positive_ints
+from keras_psa.models.channel_gate_args import fresh_initializer
+from keras_psa.models.channel_gate_args import gate_sizes
 
 
 @register_serializable
@@ -51,41 +54,29 @@ class CBAM(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for arg, value in (
-            ("reduction", reduction),
-            ("min_units", min_units),
-            ("spatial_kernel_size", spatial_kernel_size),
-        ):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"`{arg}` must be a positive int. Received: {arg}={value!r}")
+        check_positive_ints(
+            reduction=reduction, min_units=min_units, spatial_kernel_size=spatial_kernel_size
+        )
         self.reduction = reduction
         self.min_units = min_units
         self.spatial_kernel_size = spatial_kernel_size
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
-    def _initializer(self):
-        # A fresh instance per convolution: a shared unseeded instance would give
-        # every kernel the same values.
-        return keras.initializers.get(keras.initializers.serialize(self.kernel_initializer))
-
     def build(self, input_shape):
-        channels = input_shape[-1]
-        if channels is None:
-            raise ValueError(
-                f"`CBAM` needs a known channel count. Received: input_shape={tuple(input_shape)}"
-            )
-        units = max(self.min_units, channels // self.reduction)
+        channels, units = gate_sizes("CBAM", input_shape, self.reduction, self.min_units)
         self.mlp_hidden = keras.layers.Conv2D(
-            units, 1, activation="relu", kernel_initializer=self._initializer(),
+            units, 1, activation="relu",
+            kernel_initializer=fresh_initializer(self.kernel_initializer),
             name="mlp_hidden", dtype=self.dtype_policy,
         )
         self.mlp_out = keras.layers.Conv2D(
-            channels, 1, kernel_initializer=self._initializer(),
+            channels, 1,
+            kernel_initializer=fresh_initializer(self.kernel_initializer),
             name="mlp_out", dtype=self.dtype_policy,
         )
         self.spatial_conv = keras.layers.Conv2D(
             1, self.spatial_kernel_size, padding="same",
-            kernel_initializer=self._initializer(), name="spatial_conv",
+            kernel_initializer=fresh_initializer(self.kernel_initializer), name="spatial_conv",
             dtype=self.dtype_policy,
         )
         self.mlp_hidden.build((None, 1, 1, channels))

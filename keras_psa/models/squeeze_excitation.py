@@ -4,6 +4,9 @@ import tensorflow as tf
 
 from keras_psa.keras_flavor import keras
 from keras_psa.keras_flavor import register_serializable
+from keras_psa.models.channel_gate_args import check_positive_ints
+from keras_psa.models.channel_gate_args import fresh_initializer
+from keras_psa.models.channel_gate_args import gate_sizes
 
 
 @register_serializable
@@ -38,37 +41,23 @@ class SqueezeExcitation(keras.layers.Layer):
 
     def __init__(self, reduction=4, min_units=8, kernel_initializer="he_normal", **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(reduction, int) or reduction < 1:
-            raise ValueError(
-                f"`reduction` must be a positive int. Received: reduction={reduction!r}"
-            )
-        if not isinstance(min_units, int) or min_units < 1:
-            raise ValueError(
-                f"`min_units` must be a positive int. Received: min_units={min_units!r}"
-            )
+        check_positive_ints(reduction=reduction, min_units=min_units)
         self.reduction = reduction
         self.min_units = min_units
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
-    def _initializer(self):
-        # A fresh instance per convolution: a shared unseeded instance would give
-        # every kernel the same values.
-        return keras.initializers.get(keras.initializers.serialize(self.kernel_initializer))
-
     def build(self, input_shape):
-        channels = input_shape[-1]
-        if channels is None:
-            raise ValueError(
-                "`SqueezeExcitation` needs a known channel count. "
-                f"Received: input_shape={tuple(input_shape)}"
-            )
-        units = max(self.min_units, channels // self.reduction)
+        channels, units = gate_sizes(
+            "SqueezeExcitation", input_shape, self.reduction, self.min_units
+        )
         self.squeeze = keras.layers.Conv2D(
-            units, 1, activation="relu", kernel_initializer=self._initializer(),
+            units, 1, activation="relu",
+            kernel_initializer=fresh_initializer(self.kernel_initializer),
             name="squeeze", dtype=self.dtype_policy,
         )
         self.excite = keras.layers.Conv2D(
-            channels, 1, activation="sigmoid", kernel_initializer=self._initializer(),
+            channels, 1, activation="sigmoid",
+            kernel_initializer=fresh_initializer(self.kernel_initializer),
             name="excite", dtype=self.dtype_policy,
         )
         self.squeeze.build((None, 1, 1, channels))
