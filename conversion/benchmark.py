@@ -38,6 +38,9 @@ FULL = {"attention_size": 512, "backbone_size": 256, "runs": 100, "warmup": 10,
         "attentions": list(ATTENTIONS), "backbones": list(BACKBONES)}
 
 
+BENCHMARK_DATA = "shapes"  # images for BatchNorm statistics and int8 calibration
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -112,17 +115,21 @@ def mobilenet_demo(folder):
 def convert_segmentation_models(folder, specs, calibration_samples, progress, int8_io=False):
     """Builds and converts each `(backbone, attention, size, psa_variant)` to float32
     and int8. Returns {(spec, mode): (path, macs)}."""
+    from keras_psa.data import validation_examples
     from keras_psa.export import convert_model
     from keras_psa.models import build_segmentation_model
     from keras_psa.models import count_macs
+    from keras_psa.models import set_batch_norm_statistics
 
     paths = {}
     for spec in specs:
         backbone, attention, size, variant = spec
         model = build_segmentation_model(
             backbone, 21, input_shape=(size, size, 3), head="lraspp",
-            attention=None if attention == "none" else attention, psa_variant=variant,
-            batch_size=1)
+            attention=None if attention == "none" else attention, psa_variant=variant)
+        # Untrained weights, but activation ranges (hence int8 scales and what
+        # XNNPACK accepts) like a trained model's.
+        set_batch_norm_statistics(model, validation_examples(BENCHMARK_DATA, size)[0])
         macs = count_macs(model)
         for mode in ("float32", "int8"):
             suffix = "_io" if int8_io and mode == "int8" else ""
@@ -130,7 +137,7 @@ def convert_segmentation_models(folder, specs, calibration_samples, progress, in
                                 f"{backbone}_lraspp_{attention}_{size}_{mode}{suffix}.tflite")
             if not os.path.isfile(path):  # reuse files of an earlier run in the same folder
                 convert_model(model, path, mode, num_calibration_samples=calibration_samples,
-                              pixel_range=(0.0, 255.0), int8_io=bool(suffix))
+                              representative=BENCHMARK_DATA, int8_io=bool(suffix))
             paths[(spec, mode)] = (path, macs)
             progress.update()
     return paths

@@ -172,7 +172,8 @@ def convert_model(model, output_path=None, quantization="float32", input_size=No
             shape = None
         else:
             if static_batch:
-                model = with_static_input(model, input_size)
+                model = with_static_input(model, input_size,
+                                          decompose_hard_swish=quantization == "int8")
             shape = tuple(model.inputs[0].shape)
             converter = _saved_model_converter(model, os.path.join(tmp, "saved_model"))
         if quantization == "int8" and shape is None:

@@ -6,6 +6,7 @@ from keras_psa.models.attention import get_attention_layer
 from keras_psa.models.backbones import BACKBONES
 from keras_psa.models.backbones import FEATURE_TAPS
 from keras_psa.models.backbones import feature_taps
+from keras_psa.models.batch_norm_statistics import set_batch_norm_statistics
 from keras_psa.models.cbam import CBAM
 from keras_psa.models.class_labels import ClassLabels
 from keras_psa.models.complexity import count_macs
@@ -34,4 +35,5 @@ __all__ = [
     "feature_taps",
     "get_attention_layer",
     "model_complexity",
+    "set_batch_norm_statistics",
 ]
