@@ -78,8 +78,9 @@ def parse_args(argv=None):
                              "full-resolution logits); default float input/output")
     parser.add_argument("--mobilenet-demo", action="store_true",
                         help="convert keras.applications MobileNetV3Small (224x224, alpha 1) "
-                             "to float32, plain int8 and int8 with float HARD_SWISH, and "
-                             "compare them (the issue's int8-slower-than-float32 case)")
+                             "to float32, plain int8, the package's int8 (float HARD_SWISH) "
+                             "and int8 with decomposed hard-swish, and compare them (the "
+                             "issue's int8-slower-than-float32 case)")
     args = parser.parse_args(argv)
     preset = FULL if args.full else DEMO
     for key, value in preset.items():
@@ -92,23 +93,30 @@ def parse_args(argv=None):
 
 
 def mobilenet_demo(folder):
+    from keras_psa.data import validation_examples
     from keras_psa.export import convert_model
     from keras_psa.keras_flavor import keras
+    from keras_psa.models import set_batch_norm_statistics
 
     backbone = keras.applications.MobileNetV3Small(
-        input_shape=(224, 224, 3), include_top=False, weights=None,
-        include_preprocessing=False)
+        input_shape=(224, 224, 3), include_top=False, weights=None)
     model = keras.Model(backbone.input, keras.layers.Conv2D(8, 1)(backbone.output))
+    set_batch_norm_statistics(model, validation_examples(BENCHMARK_DATA, 224)[0])
     paths = {
         "float32": os.path.join(folder, "mnv3s_float32.tflite"),
         "int8 (plain PTQ)": os.path.join(folder, "mnv3s_int8_plain.tflite"),
-        "int8 (float HARD_SWISH/SOFTMAX)": os.path.join(folder, "mnv3s_int8.tflite"),
+        "int8 (keras_psa default: float HARD_SWISH)": os.path.join(folder, "mnv3s_int8.tflite"),
+        "int8 (decomposed hard-swish, all int8)": os.path.join(folder,
+                                                               "mnv3s_int8_decomposed.tflite"),
     }
     convert_model(model, paths["float32"])
-    convert_model(model, paths["int8 (plain PTQ)"], "int8", num_calibration_samples=8,
-                  float_ops=(), xnnpack_fallback=False)
-    convert_model(model, paths["int8 (float HARD_SWISH/SOFTMAX)"], "int8",
-                  num_calibration_samples=8)
+    int8 = {"quantization": "int8", "num_calibration_samples": 8,
+            "representative": BENCHMARK_DATA}
+    convert_model(model, paths["int8 (plain PTQ)"], **int8, float_ops=(),
+                  xnnpack_fallback=False)
+    convert_model(model, paths["int8 (keras_psa default: float HARD_SWISH)"], **int8)
+    convert_model(model, paths["int8 (decomposed hard-swish, all int8)"], **int8,
+                  decompose_hard_swish=True)
     return paths
 
 

@@ -11,13 +11,14 @@ class DecomposedHardSwish(keras.layers.Layer):
     """Hard-swish, `x * relu6(x + 3) / 6`, as `relu6(x + 3) * (x / 6)`.
 
     The TFLite converter fuses the usual spellings of hard-swish into one
-    HARD_SWISH op. XNNPACK's TFLite delegate has no int8 HARD_SWISH, so in an
-    int8 MobileNetV3 every hard-swish either runs on TFLite's reference kernel
-    or stays a float island with a DEQUANTIZE/QUANTIZE pair, each splitting the
-    XNNPACK graph. This order of operations is not fused: it lowers to an ADD
-    with a fused RELU6 and two MULs, all three taken by XNNPACK in int8. In
-    float32 the single HARD_SWISH op is cheaper, so the exporter swaps this
-    layer in for int8 models only (`keras_psa.export.convert_model`).
+    HARD_SWISH op, and XNNPACK's TFLite delegate has no int8 HARD_SWISH: an
+    int8 MobileNetV3 runs it on TFLite's reference kernel (plain post-training
+    int8 slower than float32) or, as `keras_psa.export.convert_model` does by
+    default, keeps it a float island between DEQUANTIZE and QUANTIZE. This
+    order of operations is not fused: it lowers to an ADD with a fused RELU6
+    and two MULs, all int8 and all taken by XNNPACK, for targets that need
+    every op in int8 (`convert_model(..., decompose_hard_swish=True)` swaps
+    it in). On XNNPACK for x86 the float islands measured faster.
 
     Args:
         **kwargs: base `Layer` arguments (`name`, `dtype`, ...).

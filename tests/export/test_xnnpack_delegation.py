@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from keras_psa.export import check_xnnpack_delegation
@@ -47,3 +48,33 @@ def test_float_arg_max_is_not_taken(tmp_path):
     result = check_xnnpack_delegation(str(path))
     assert result.status == "failed"
     assert [issue.op_name for issue in result.issues] == ["ARG_MAX"]
+
+
+@pytest.mark.slow
+@pytest.mark.keras3_only
+def test_decomposed_hard_swish_makes_mobilenet_v3_all_int8_on_xnnpack(tmp_path):
+    from keras_psa.export import TFLiteGraph
+    from keras_psa.models import set_batch_norm_statistics
+
+    model = mobilenet_v3_head()
+    images = np.random.default_rng(0).uniform(-1, 1, (8, 64, 64, 3)).astype("float32")
+    # Trained-like activation ranges: untrained ones shrink to 1e-8, and XNNPACK
+    # refuses int8 ops whose scales are that far apart.
+    set_batch_norm_statistics(model, images)
+    path = tmp_path / "mnv3_int8_decomposed.tflite"
+    convert_model(model, path, "int8", representative=list(images[:, None]),
+                  num_calibration_samples=8, pixel_range=(-1.0, 1.0),
+                  decompose_hard_swish=True)
+    graph = TFLiteGraph.from_file(str(path))
+    names = [op.name for op in graph.ops]
+    assert "HARD_SWISH" not in names
+    float_ops = [op.name for op in graph.ops if op.outputs[0].dtype != "INT8"]
+    assert float_ops == ["DEQUANTIZE"], float_ops  # only the float output
+    result = check_xnnpack_delegation(str(path))
+    assert result.passed, result.summary()
+    assert result.details["num_partitions"] == 1
+
+
+def test_decompose_hard_swish_must_be_a_bool():
+    with pytest.raises(TypeError, match="decompose_hard_swish"):
+        convert_model(argmax_net(), None, "int8", decompose_hard_swish="yes")
