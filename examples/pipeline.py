@@ -39,6 +39,9 @@ def parse_args(argv=None):
     parser.add_argument("--dataset", default="digits", help="'digits', 'shapes' or 'dir:PATH'")
     parser.add_argument("--backbone", default="mobilenet_v3_small",
                         choices=("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large"))
+    parser.add_argument("--head", default="deeplabv3plus", choices=("lraspp", "deeplabv3plus"),
+                        help="deeplabv3plus: its stride-4 decoder learns the small digits at "
+                             "64x64 within the demo's budget; LR-ASPP mostly learns background")
     parser.add_argument("--attention", default="psa_p", choices=("psa_p", "psa_s"))
     parser.add_argument("--psa-variant", default="paper", choices=("paper", "official"))
     parser.add_argument("--image-size", type=int, default=64)
@@ -86,7 +89,7 @@ def _script(*parts):
 
 def _train_command(args, folder):
     command = [_script("examples", "train_segmentation.py"), "--output-dir", folder,
-               "--dataset", args.dataset, "--backbone", args.backbone,
+               "--dataset", args.dataset, "--backbone", args.backbone, "--head", args.head,
                "--attention", args.attention, "--psa-variant", args.psa_variant,
                "--image-size", str(args.image_size), "--alpha", str(args.alpha),
                "--head-filters", str(args.head_filters), "--batch-size", str(args.batch_size),
@@ -103,7 +106,8 @@ def _report(args, folder, timings, train_summary, qat_summary, float_report):
         benchmark = file.read().split("\n", 2)[2]
     lines = [
         "# keras-psa pipeline report", "",
-        f"{args.backbone} + {args.attention} ({args.psa_variant}), alpha {args.alpha}, "
+        f"{args.backbone} + {args.head} + {args.attention} ({args.psa_variant}), "
+        f"alpha {args.alpha}, "
         f"{args.image_size}x{args.image_size}, dataset `{args.dataset}`; "
         f"{args.epochs * args.steps_per_epoch} float steps, {args.qat_steps} QAT steps.",
         "", f"Model: {train_summary['model']['params']:,} parameters, "
