@@ -116,6 +116,7 @@ def _report(args, folder, timings, train_summary, qat_summary, float_report):
         "| model | val mean IoU | .tflite bytes |", "|---|---|---|",
     ]
     sizes = {"QAT int8 (TFLite)": qat_summary["sizes_bytes"]["qat_int8"],
+             "QAT int8, XNNPACK file (TFLite)": qat_summary["sizes_bytes"]["qat_int8_xnnpack"],
              "PTQ int8 (TFLite)": qat_summary["sizes_bytes"]["ptq_int8"]}
     for name, value in qat_summary["val_mean_iou"].items():
         lines.append(f"| {name} | {value:.4f} | {sizes.get(name, '')} |")

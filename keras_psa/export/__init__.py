@@ -4,6 +4,8 @@ whether a converted model runs fully on the GPU delegate and on XNNPACK."""
 from keras_psa.export.check_result import CheckResult
 from keras_psa.export.converter import XNNPACK_FLOAT_OPS
 from keras_psa.export.converter import convert_model
+from keras_psa.export.float_fallback import run_ops_in_float
+from keras_psa.export.float_fallback import xnnpack_float_fallback
 from keras_psa.export.float_nodes import PSA_FLOAT_SCOPES
 from keras_psa.export.float_nodes import select_float_nodes
 from keras_psa.export.gpu_accelerator import run_gpu_accelerator
@@ -28,6 +30,8 @@ __all__ = [
     "check_gpu_compatibility",
     "check_keras_parity",
     "check_xnnpack_delegation",
+    "run_ops_in_float",
+    "xnnpack_float_fallback",
     "convert_model",
     "infer_quantization_mode",
     "inspect_model",

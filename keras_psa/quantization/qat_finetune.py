@@ -82,7 +82,9 @@ def convert_qat_model(qat_model, output_path):
 
     converter = tf.lite.TFLiteConverter.from_keras_model(qat_model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    return write_bytes_atomically(output_path, converter.convert())
+    tflite_bytes = converter.convert()
+    write_bytes_atomically(output_path, tflite_bytes)
+    return tflite_bytes
 
 
 def device_checks(tflite_path, keras_model, image, gpu_run=True):
@@ -118,10 +120,12 @@ def qat_finetune(config, verbose="auto"):
     `quantize_model`; fine-tune (resumable: a `ResumableBackup` in
     `output_dir/backup`, the data stream restarted at the backup's step; a
     finished run's `qat_savedmodel/` is loaded instead of trained again);
-    convert the QAT model with `Optimize.DEFAULT` (`qat_int8.tflite`) and the
-    float model with post-training int8 (`ptq_int8.tflite`); run the device
-    checks on both (reports beside them); measure the validation mean IoU of
-    float Keras, QAT fake-quant Keras, QAT int8 TFLite and PTQ int8 TFLite.
+    convert the QAT model with `Optimize.DEFAULT` (`qat_int8.tflite`, every op
+    int8) and the float model with post-training int8 (`ptq_int8.tflite`);
+    write `qat_int8_xnnpack.tflite`, the QAT model with the few int8 ops
+    XNNPACK lacks run in float (`export.xnnpack_float_fallback`); run the
+    device checks on the three (reports beside them); measure the validation
+    mean IoU of float Keras, QAT fake-quant Keras and the three TFLite files.
 
     Args:
         config: a `QATConfig`.
@@ -143,6 +147,7 @@ def qat_finetune(config, verbose="auto"):
     from keras_psa import export
     from keras_psa.data import load_dataset
     from keras_psa.data import validation_examples
+    from keras_psa.export.atomic_write import write_bytes_atomically
     from keras_psa.keras_flavor import keras
     from keras_psa.quantization.keras3_handover import load_keras3_weights
     from keras_psa.quantization.quantize_model import quantize_model
@@ -217,9 +222,14 @@ def qat_finetune(config, verbose="auto"):
     qat_eval = qat_model.evaluate(val_data, verbose=0, return_dict=True)
 
     qat_path = os.path.join(config.output_dir, "qat_int8.tflite")
+    qat_xnnpack_path = os.path.join(config.output_dir, "qat_int8_xnnpack.tflite")
     ptq_path = os.path.join(config.output_dir, "ptq_int8.tflite")
     static_qat = _static_qat_copy(float_summary, qat_model)
-    convert_qat_model(static_qat, qat_path)
+    qat_bytes = convert_qat_model(static_qat, qat_path)
+    # XNNPACK has no int8 SOFTMAX / RSQRT / ...: the CPU file runs those few ops in
+    # float between DEQUANTIZE and QUANTIZE so that XNNPACK takes the whole graph.
+    xnnpack_bytes, float_fallback_ops = export.xnnpack_float_fallback(qat_bytes)
+    write_bytes_atomically(qat_xnnpack_path, xnnpack_bytes)
     float_ops = "auto" if config.ptq_float_ops == "auto" else tuple(config.ptq_float_ops)
     export.convert_model(float_model, ptq_path, quantization="int8", representative=dataset,
                          num_calibration_samples=config.ptq_samples, float_ops=float_ops)
@@ -230,6 +240,9 @@ def qat_finetune(config, verbose="auto"):
     reports, checks = {}, {}
     for name, path, reference, conversion in (
         ("qat_int8", qat_path, static_qat, {"source": qat_dir, "flow": "QAT, Optimize.DEFAULT"}),
+        ("qat_int8_xnnpack", qat_xnnpack_path, static_qat,
+         {"source": qat_path, "flow": "qat_int8 with XNNPACK's missing int8 ops in float",
+          "float_ops": float_fallback_ops}),
         ("ptq_int8", ptq_path, static_float,
          {"source": float_path, "flow": "post-training int8", "representative": dataset,
           "float_ops": list(float_ops) if float_ops != "auto" else "auto"}),
@@ -244,6 +257,8 @@ def qat_finetune(config, verbose="auto"):
         "float (Keras)": float(float_eval["mean_iou"]),
         "QAT fake-quant (Keras)": float(qat_eval["mean_iou"]),
         "QAT int8 (TFLite)": tflite_mean_iou(qat_path, val_data, num_classes, ignore),
+        "QAT int8, XNNPACK file (TFLite)": tflite_mean_iou(qat_xnnpack_path, val_data,
+                                                           num_classes, ignore),
         "PTQ int8 (TFLite)": tflite_mean_iou(ptq_path, val_data, num_classes, ignore),
     }
     table = results_table(mean_iou)
@@ -253,10 +268,13 @@ def qat_finetune(config, verbose="auto"):
         "dataset": {"name": dataset, "image_size": image_size, "num_classes": num_classes,
                     "val_examples": val_info.num_examples},
         "val_mean_iou": mean_iou,
-        "files": {"qat_savedmodel": qat_dir, "qat_int8": qat_path, "ptq_int8": ptq_path,
+        "files": {"qat_savedmodel": qat_dir, "qat_int8": qat_path,
+                  "qat_int8_xnnpack": qat_xnnpack_path, "ptq_int8": ptq_path,
                   "reports": reports},
         "sizes_bytes": {"qat_int8": os.path.getsize(qat_path),
+                        "qat_int8_xnnpack": os.path.getsize(qat_xnnpack_path),
                         "ptq_int8": os.path.getsize(ptq_path)},
+        "qat_int8_xnnpack_float_ops": float_fallback_ops,
         "checks": checks,
         "timing": {"qat_steps": config.steps, "resumed_from_step": resumed_from,
                    "qat_train_seconds_this_process": round(train_seconds, 3),

@@ -35,8 +35,11 @@ XNNPACK_MISSING_INT8 = {"SOFTMAX", "ADD", "MAXIMUM", "RSQRT"}
     ],
 )
 def test_qat_segmenter_is_int8_on_cpu_gpu_and_xnnpack(backbone, attention, tmp_path):
+    from keras_psa.export import TFLiteGraph
     from keras_psa.export import check_xnnpack_delegation
     from keras_psa.export import run_gpu_accelerator
+    from keras_psa.export import run_tflite
+    from keras_psa.export import xnnpack_float_fallback
     from keras_psa.export.check_result import UNAVAILABLE
     from keras_psa.quantization import quantize_model
 
@@ -75,3 +78,20 @@ def test_qat_segmenter_is_int8_on_cpu_gpu_and_xnnpack(backbone, attention, tmp_p
     # The truth on ai-edge-litert 2.3: XNNPACK takes every op but those of PSA above.
     assert left <= XNNPACK_MISSING_INT8, xnnpack.summary()
     assert xnnpack.details["num_delegated"] == xnnpack.details["num_ops"] - len(xnnpack.issues)
+
+    # The CPU file: those ops in float between DEQUANTIZE and QUANTIZE, all on XNNPACK,
+    # every other tensor still int8, outputs within one step of the all-int8 model's.
+    cpu_bytes, moved = xnnpack_float_fallback(tflite_model)
+    assert set(moved) == left
+    cpu_path = tmp_path / "qat_int8_xnnpack.tflite"
+    cpu_path.write_bytes(cpu_bytes)
+    cpu_xnnpack = check_xnnpack_delegation(cpu_path)
+    assert cpu_xnnpack.passed and cpu_xnnpack.details["num_partitions"] == 1, (
+        cpu_xnnpack.summary())
+    float_inside = {op.name for op in TFLiteGraph(cpu_bytes).ops[1:-1]
+                    if op.outputs[0].dtype == "FLOAT32"}
+    assert float_inside <= left | {"DEQUANTIZE"}, float_inside
+    (int8_out,) = run_tflite(str(path), images[:1])
+    (cpu_out,) = run_tflite(str(cpu_path), images[:1])
+    cpu_within = float(np.mean(np.abs(cpu_out - int8_out) <= step * (1 + 1e-4)))
+    assert cpu_within >= 0.99, cpu_within
