@@ -28,7 +28,8 @@ from _cli_common import ensure_package_importable
 
 ensure_package_importable()
 
-BACKBONES = ("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large")
+BACKBONES = ("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
+             "mobilenet_v3_small_minimalistic", "mobilenet_v3_large_minimalistic")
 ATTENTIONS = ("none", "psa_p", "psa_s", "se", "cbam")
 # The demo shares the MobileNetV3-Large model between both comparisons (same
 # size): 3 models, 6 conversions.

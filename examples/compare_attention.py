@@ -33,7 +33,9 @@ def parse_args(argv=None):
                         help=f"comma-separated subset of {','.join(ATTENTIONS)}")
     parser.add_argument("--seeds", type=int, default=3, help="weight-init seeds per attention")
     parser.add_argument("--backbone", default="mobilenet_v3_small",
-                        choices=("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large"))
+                        choices=("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
+                                 "mobilenet_v3_small_minimalistic",
+                                 "mobilenet_v3_large_minimalistic"))
     parser.add_argument("--head", default="deeplabv3plus", choices=("lraspp", "deeplabv3plus"),
                         help="deeplabv3plus: its stride-4 decoder resolves the small digits, "
                              "which LR-ASPP at 64x64 does not learn in this budget")

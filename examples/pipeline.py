@@ -38,7 +38,9 @@ def parse_args(argv=None):
     parser.add_argument("--output-dir", default="runs/pipeline")
     parser.add_argument("--dataset", default="digits", help="'digits', 'shapes' or 'dir:PATH'")
     parser.add_argument("--backbone", default="mobilenet_v3_small",
-                        choices=("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large"))
+                        choices=("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
+                                 "mobilenet_v3_small_minimalistic",
+                                 "mobilenet_v3_large_minimalistic"))
     parser.add_argument("--head", default="deeplabv3plus", choices=("lraspp", "deeplabv3plus"),
                         help="deeplabv3plus: its stride-4 decoder learns the small digits at "
                              "64x64 within the demo's budget; LR-ASPP mostly learns background")

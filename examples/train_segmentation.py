@@ -26,7 +26,9 @@ def parse_args(argv=None):
     )
     model = parser.add_argument_group("model")
     model.add_argument("--backbone", default="mobilenet_v3_small",
-                       choices=("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large"))
+                       choices=("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
+                                 "mobilenet_v3_small_minimalistic",
+                                 "mobilenet_v3_large_minimalistic"))
     model.add_argument("--head", default="lraspp", choices=("lraspp", "deeplabv3plus"))
     model.add_argument("--attention", default="psa_p", choices=ATTENTIONS)
     model.add_argument("--psa-variant", default="paper", choices=("paper", "official"))

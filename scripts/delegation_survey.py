@@ -20,7 +20,8 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-BACKBONES = ("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large")
+BACKBONES = ("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
+             "mobilenet_v3_small_minimalistic", "mobilenet_v3_large_minimalistic")
 HEADS = ("lraspp", "deeplabv3plus")
 ATTENTIONS = ("none", "psa_p", "psa_s", "se", "cbam")
 MODES = ("float32", "float16", "int8")

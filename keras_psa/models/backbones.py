@@ -6,7 +6,17 @@ from keras_psa.keras_flavor import USING_TF_KERAS
 from keras_psa.keras_flavor import keras
 from keras_psa.models.graph_surgery import insert_after
 
-BACKBONES = ("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large")
+BACKBONES = (
+    "mobilenet_v2",
+    "mobilenet_v3_small",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small_minimalistic",
+    "mobilenet_v3_large_minimalistic",
+)
+# keras.applications' `minimalistic=True` MobileNetV3: ReLU instead of
+# hard-swish, no squeeze-excite, 3x3 kernels. Its int8 TFLite runs entirely in
+# int8 on XNNPACK (which has no int8 HARD_SWISH), so it gains most from int8.
+_MINIMALISTIC = "_minimalistic"
 TAP_NAMES = ("stride4", "stride8", "stride16")
 
 # Last block output of each stage, as named by Keras 3's keras.applications
@@ -30,6 +40,9 @@ FEATURE_TAPS = {
     },
 }
 
+for _name in ("mobilenet_v3_small", "mobilenet_v3_large"):
+    FEATURE_TAPS[_name + _MINIMALISTIC] = FEATURE_TAPS[_name]  # same layer names
+
 # tf_keras spells the MobileNetV3 layers with slashes.
 FEATURE_TAPS_TF_KERAS = {
     "mobilenet_v2": FEATURE_TAPS["mobilenet_v2"],
@@ -44,12 +57,16 @@ FEATURE_TAPS_TF_KERAS = {
         "stride16": "expanded_conv_11/Add",
     },
 }
+for _name in ("mobilenet_v3_small", "mobilenet_v3_large"):
+    FEATURE_TAPS_TF_KERAS[_name + _MINIMALISTIC] = FEATURE_TAPS_TF_KERAS[_name]
 
 # Width multipliers with ImageNet weights for include_top=False.
 IMAGENET_ALPHAS = {
     "mobilenet_v2": (0.35, 0.5, 0.75, 1.0, 1.3, 1.4),
     "mobilenet_v3_small": (0.75, 1.0),
     "mobilenet_v3_large": (0.75, 1.0),
+    "mobilenet_v3_small_minimalistic": (1.0,),
+    "mobilenet_v3_large_minimalistic": (1.0,),
 }
 
 
@@ -92,17 +109,18 @@ def _application(backbone, x, alpha):
         return keras.applications.MobileNetV2(
             input_tensor=x, alpha=alpha, include_top=False, weights=None
         )
-    application = (
-        keras.applications.MobileNetV3Small
-        if backbone == "mobilenet_v3_small"
-        else keras.applications.MobileNetV3Large
-    )
     # The model rescales to [-1, 1] itself, as MobileNetV2 expects, so both
     # families share one preprocessing layer.
-    return application(
+    return _mobilenet_v3(backbone)(
         input_tensor=x, alpha=alpha, include_top=False, weights=None,
-        include_preprocessing=False,
+        include_preprocessing=False, minimalistic=backbone.endswith(_MINIMALISTIC),
     )
+
+
+def _mobilenet_v3(backbone):
+    if backbone.startswith("mobilenet_v3_small"):
+        return keras.applications.MobileNetV3Small
+    return keras.applications.MobileNetV3Large
 
 
 def _load_weights(model, backbone, alpha, weights):
@@ -141,9 +159,8 @@ def _stock_imagenet(backbone, alpha):
     }
     if backbone == "mobilenet_v2":
         return keras.applications.MobileNetV2(**kwargs)
-    if backbone == "mobilenet_v3_small":
-        return keras.applications.MobileNetV3Small(include_preprocessing=False, **kwargs)
-    return keras.applications.MobileNetV3Large(include_preprocessing=False, **kwargs)
+    return _mobilenet_v3(backbone)(include_preprocessing=False,
+                                   minimalistic=backbone.endswith(_MINIMALISTIC), **kwargs)
 
 
 def build_backbone(
@@ -157,8 +174,9 @@ def build_backbone(
     """Builds a MobileNet on `inputs` and returns its stride-4/8/16 features.
 
     Args:
-        backbone: `"mobilenet_v2"`, `"mobilenet_v3_small"` or
-            `"mobilenet_v3_large"`.
+        backbone: one of `BACKBONES`: `"mobilenet_v2"`,
+            `"mobilenet_v3_small"`, `"mobilenet_v3_large"`, or a MobileNetV3
+            with `"_minimalistic"` appended (ReLU, no squeeze-excite).
         inputs: the model's `keras.Input`, shape `(batch, height, width, 3)`.
         alpha: float, width multiplier.
         weights: None (random), `"imagenet"` or the path of a weights file

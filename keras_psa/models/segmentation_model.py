@@ -26,8 +26,11 @@ def build_segmentation_model(
     """Builds a Functional semantic-segmentation model: MobileNet + head + attention.
 
     Args:
-        backbone: `"mobilenet_v2"`, `"mobilenet_v3_small"` or
-            `"mobilenet_v3_large"` (keras.applications, cut at stride 16).
+        backbone: `"mobilenet_v2"`, `"mobilenet_v3_small"`,
+            `"mobilenet_v3_large"`, `"mobilenet_v3_small_minimalistic"` or
+            `"mobilenet_v3_large_minimalistic"` (keras.applications, cut at
+            stride 16; minimalistic: ReLU and no squeeze-excite, which int8
+            XNNPACK runs fastest).
         num_classes: int, number of classes (background included).
         input_shape: `(height, width, 3)`; height and width may be None for a
             model that accepts any size (at least 32).

@@ -36,12 +36,13 @@ def test_taps_have_stride_4_8_16_and_stage_channels(backbone):
     inputs = keras.Input((96, 64, 3))
     _, features = build_backbone(backbone, inputs, alpha=1.0)
     for (tap, stride), channels in zip(
-        (("stride4", 4), ("stride8", 8), ("stride16", 16)), CHANNELS[backbone]
+        (("stride4", 4), ("stride8", 8), ("stride16", 16)),
+        CHANNELS[backbone.replace("_minimalistic", "")],
     ):
         assert tuple(features[tap].shape) == (None, 96 // stride, 64 // stride, channels), tap
 
 
-@pytest.mark.parametrize("backbone", BACKBONES)
+@pytest.mark.parametrize("backbone", [b for b in BACKBONES if b in NEXT_LAYER])
 def test_stage_attention_feeds_the_next_stage(backbone):
     model = build_segmentation_model(
         backbone, 2, (64, 64, 3), attention="se", attention_positions=("stride4", "stride8"),
@@ -117,3 +118,15 @@ def test_imagenet_weights_need_a_published_alpha(backbone, alpha):
 def test_weights_argument_type():
     with pytest.raises(TypeError, match="`backbone_weights` must be"):
         build_segmentation_model("mobilenet_v2", 2, alpha=0.35, backbone_weights=3)
+
+
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_minimalistic_mobilenet_v3_has_relu_and_no_squeeze_excite(size):
+    inputs = keras.Input((64, 64, 3))
+    model_inputs, features = build_backbone(f"mobilenet_v3_{size}_minimalistic", inputs)
+    backbone = keras.Model(model_inputs, features["stride16"])
+    kinds = {type(layer).__name__ for layer in backbone.layers}
+    activations = {getattr(layer.activation, "__name__", "")
+                   for layer in backbone.layers if type(layer).__name__ == "Activation"}
+    assert "ReLU" in kinds and "Multiply" not in kinds, kinds  # SE gates are Multiply
+    assert not activations & {"hard_swish", "hard_silu"}, activations
