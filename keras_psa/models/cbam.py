@@ -4,13 +4,14 @@ import tensorflow as tf
 
 from keras_psa.keras_flavor import keras
 from keras_psa.keras_flavor import register_serializable
+from keras_psa.layers.quantizable_layer import QuantizableLayer
 from keras_psa.models.channel_gate_args import check_positive_ints
 from keras_psa.models.channel_gate_args import fresh_initializer
 from keras_psa.models.channel_gate_args import gate_sizes
 
 
 @register_serializable
-class CBAM(keras.layers.Layer):
+class CBAM(QuantizableLayer):
     """Convolutional Block Attention Module: channel attention, then spatial attention.
 
     Channel attention passes the average- and max-pooled descriptors through a
@@ -19,6 +20,9 @@ class CBAM(keras.layers.Layer):
     with a `spatial_kernel_size` x `spatial_kernel_size` kernel and gates every
     position. Every op (MEAN and REDUCE_MAX over constant axes, CONCATENATION,
     CONV_2D, LOGISTIC, broadcast MUL) runs on the TFLite GPU delegate and XNNPACK.
+    Under QAT (`keras_psa.quantization.quantize_model`) every tensor between
+    those ops gets an int8 range, so all of them run in int8 without a
+    requantize.
 
     Args:
         reduction: int, ratio between the input channels and the MLP's hidden
@@ -31,6 +35,7 @@ class CBAM(keras.layers.Layer):
 
     Call arguments:
         inputs: float tensor of shape `(batch, height, width, channels)`.
+        training: Python boolean; only fake-quantized (QAT) layers use it.
 
     Output shape: same as the input.
 
@@ -84,16 +89,33 @@ class CBAM(keras.layers.Layer):
         self.spatial_conv.build((None, None, None, 2))
         super().build(input_shape)
 
-    def call(self, inputs):
-        avg = tf.reduce_mean(inputs, axis=[1, 2], keepdims=True)
+    def activation_quantization_points(self):
+        return (
+            "avg", "avg_hidden", "avg_out", "peak_hidden", "peak_out", "channel_logits",
+            "gated", "spatial_logits", "output",
+        )
+
+    def call(self, inputs, training=None):
+        def quantize(name, tensor):
+            # The fake-quant op computes in float32; keep the block's dtype.
+            return tf.cast(self._quantize_activation(name, tensor, training), tensor.dtype)
+
+        avg = quantize("avg", tf.reduce_mean(inputs, axis=[1, 2], keepdims=True))
+        # A maximum keeps the scale of its input in int8: no range of its own.
         peak = tf.reduce_max(inputs, axis=[1, 2], keepdims=True)
-        gate = tf.sigmoid(self.mlp_out(self.mlp_hidden(avg)) + self.mlp_out(self.mlp_hidden(peak)))
-        x = inputs * gate
+        avg = quantize("avg_out", self.mlp_out(quantize("avg_hidden", self.mlp_hidden(avg))))
+        peak = quantize("peak_out", self.mlp_out(quantize("peak_hidden", self.mlp_hidden(peak))))
+        x = quantize("gated", inputs * tf.sigmoid(quantize("channel_logits", avg + peak)))
+        # No range for the channel mean either: int8 CONCATENATION needs one
+        # scale for all its inputs, and the maximum's (that of `x`, which
+        # holds the mean too) is the only one that clips nothing. A range of
+        # its own would make the converter requantize the maximum into it.
         pooled = tf.concat(
             [tf.reduce_mean(x, axis=-1, keepdims=True), tf.reduce_max(x, axis=-1, keepdims=True)],
             axis=-1,
         )
-        return x * tf.sigmoid(self.spatial_conv(pooled))
+        gate = tf.sigmoid(quantize("spatial_logits", self.spatial_conv(pooled)))
+        return quantize("output", x * gate)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -4,17 +4,21 @@ import tensorflow as tf
 
 from keras_psa.keras_flavor import keras
 from keras_psa.keras_flavor import register_serializable
+from keras_psa.layers.quantizable_layer import QuantizableLayer
 from keras_psa.models.channel_gate_args import check_positive_ints
 from keras_psa.models.channel_gate_args import fresh_initializer
 from keras_psa.models.channel_gate_args import gate_sizes
 
 
 @register_serializable
-class SqueezeExcitation(keras.layers.Layer):
+class SqueezeExcitation(QuantizableLayer):
     """Squeeze-and-Excitation block: channels re-weighted by a gate from global context.
 
     Built from ops that the TFLite GPU delegate and XNNPACK run: MEAN over the
     constant spatial axes, two 1x1 convolutions, LOGISTIC and a broadcast MUL.
+    Under QAT (`keras_psa.quantization.quantize_model`) the pooled context,
+    the hidden activation, the gate's logits and the output get int8 ranges,
+    so every one of those ops runs in int8.
 
     Args:
         reduction: int, ratio between the input channels and the bottleneck
@@ -26,6 +30,7 @@ class SqueezeExcitation(keras.layers.Layer):
 
     Call arguments:
         inputs: float tensor of shape `(batch, height, width, channels)`.
+        training: Python boolean; only fake-quantized (QAT) layers use it.
 
     Output shape: same as the input.
 
@@ -55,8 +60,10 @@ class SqueezeExcitation(keras.layers.Layer):
             kernel_initializer=fresh_initializer(self.kernel_initializer),
             name="squeeze", dtype=self.dtype_policy,
         )
+        # The sigmoid is applied in `call`: QAT needs the range of the logits
+        # before it. The kernel and bias (all that is saved) are the same.
         self.excite = keras.layers.Conv2D(
-            channels, 1, activation="sigmoid",
+            channels, 1,
             kernel_initializer=fresh_initializer(self.kernel_initializer),
             name="excite", dtype=self.dtype_policy,
         )
@@ -64,9 +71,18 @@ class SqueezeExcitation(keras.layers.Layer):
         self.excite.build((None, 1, 1, units))
         super().build(input_shape)
 
-    def call(self, inputs):
-        context = tf.reduce_mean(inputs, axis=[1, 2], keepdims=True)
-        return inputs * self.excite(self.squeeze(context))
+    def activation_quantization_points(self):
+        return ("context", "hidden", "logits", "output")
+
+    def call(self, inputs, training=None):
+        def quantize(name, tensor):
+            # The fake-quant op computes in float32; keep the block's dtype.
+            return tf.cast(self._quantize_activation(name, tensor, training), tensor.dtype)
+
+        context = quantize("context", tf.reduce_mean(inputs, axis=[1, 2], keepdims=True))
+        hidden = quantize("hidden", self.squeeze(context))
+        gate = tf.sigmoid(quantize("logits", self.excite(hidden)))
+        return quantize("output", inputs * gate)
 
     def compute_output_shape(self, input_shape):
         return input_shape
