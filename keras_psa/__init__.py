@@ -1,5 +1,10 @@
 """Polarized Self-Attention layers for Keras, built for edge deployment."""
 
+# keras_psa.models and the training metric are imported for their registration:
+# `import keras_psa` is then enough to load (in safe mode) any model the
+# package builds or trains.
+import keras_psa.models  # noqa: F401
+import keras_psa.training.pixel_accuracy  # noqa: F401
 from keras_psa.layers import ChannelPolarizedAttention
 from keras_psa.layers import PolarizedSelfAttention
 from keras_psa.layers import SpatialPolarizedAttention

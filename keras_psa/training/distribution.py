@@ -5,6 +5,8 @@ import os
 
 import tensorflow as tf
 
+from keras_psa.keras_flavor import USING_TF_KERAS
+
 STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
 
 
@@ -15,7 +17,9 @@ def get_strategy(name="default", tpu=None):
         name: `"default"` (no distribution), `"mirrored"` (all local
             GPUs, or all logical CPU devices when there is no GPU),
             `"multiworker"` (`MultiWorkerMirroredStrategy`, cluster from the
-            `TF_CONFIG` environment variable) or `"tpu"` (`TPUStrategy`).
+            `TF_CONFIG` environment variable; tf_keras only: Keras 3's `fit`
+            does not support it, keras-team/keras#20585) or `"tpu"`
+            (`TPUStrategy`).
         tpu: TPU name or address for `"tpu"` (None: the local / Colab TPU).
     """
     if name not in STRATEGIES:
@@ -28,6 +32,13 @@ def get_strategy(name="default", tpu=None):
             devices = [device.name for device in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(devices=devices)
     if name == "multiworker":
+        if not USING_TF_KERAS:
+            raise ValueError(
+                "`strategy='multiworker'` needs tf_keras: Keras 3's `fit` fails under "
+                "MultiWorkerMirroredStrategy ('Attempt to convert a value (PerReplica...)', "
+                "keras-team/keras#20585). Start every worker with TF_USE_LEGACY_KERAS=1 "
+                "(tf-keras is a dependency of keras-psa)."
+            )
         if "TF_CONFIG" not in os.environ:
             raise ValueError(
                 "`strategy='multiworker'` reads the cluster from the TF_CONFIG environment "

@@ -218,8 +218,12 @@ def _train(config, verbose, started):
         },
         "files": {},
     }
+    # Every worker saves: under MultiWorkerMirroredStrategy reading the variables
+    # runs collective ops that hang unless all workers take part. Others write
+    # into their own folder.
+    files = _write_outputs(model, config, info, work_dir, best_path)
     if chief:
-        summary["files"] = _write_outputs(model, config, info, output_dir, best_path)
+        summary["files"] = files
         summary["timing"]["wall_seconds_this_process"] = round(time.time() - started, 3)
         with open(os.path.join(output_dir, "summary.json"), "w") as file:
             json.dump(summary, file, indent=2)

@@ -136,3 +136,74 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     assert summary["environment"]["replicas"] == 2
     assert summary["timing"]["steps_this_process"] == 6
     assert 0.0 <= summary["val"]["mean_iou"] <= 1.0
+
+
+def _free_ports(count):
+    import socket
+
+    sockets = [socket.socket() for _ in range(count)]
+    for sock in sockets:
+        sock.bind(("localhost", 0))
+    ports = [sock.getsockname()[1] for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+@pytest.mark.slow
+@pytest.mark.flavor_independent
+def test_multiworker_strategy_with_two_local_workers(tmp_path):
+    """Two processes on this machine form a MultiWorkerMirroredStrategy cluster
+    from TF_CONFIG (tf_keras: Keras 3's fit does not support it); worker 0, the
+    chief, writes the outputs, worker 1 its own copy under workers/."""
+    output_dir = str(tmp_path / "multiworker")
+    cluster = {"worker": [f"localhost:{port}" for port in _free_ports(2)]}
+    processes = []
+    for index in range(2):
+        env = script_env()
+        env["TF_CONFIG"] = json.dumps({"cluster": cluster,
+                                       "task": {"type": "worker", "index": index}})
+        env["TF_USE_LEGACY_KERAS"] = "1"
+        processes.append(subprocess.Popen(
+            [sys.executable, SCRIPT, *TINY_ARGS, "--epochs", "1", "--strategy", "multiworker",
+             "--num-pictures", "0", "--output-dir", output_dir],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    try:
+        outputs = [process.communicate(timeout=600)[0] for process in processes]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+    for process, output in zip(processes, outputs):
+        assert process.returncode == 0, output[-5000:]
+    summary = _summary(output_dir)
+    assert summary["environment"]["strategy"] == "multiworker"
+    assert summary["environment"]["replicas"] == 2
+    assert summary["timing"]["steps_this_process"] == 6
+    assert 0.0 <= summary["val"]["mean_iou"] <= 1.0
+    assert summary["environment"]["keras_flavor"] == "tf_keras"
+    assert os.path.isfile(os.path.join(output_dir, "model.keras"))
+    assert os.path.isfile(os.path.join(output_dir, "workers", "worker_1", "model.keras"))
+
+
+@pytest.mark.slow
+@pytest.mark.flavor_independent
+def test_mixed_precision_run_trains_in_bfloat16_and_saves_float32_logits(tmp_path):
+    output_dir = str(tmp_path / "mixed")
+    code, output = run_script(
+        [*TINY_ARGS, "--epochs", "1", "--mixed-precision", "--num-pictures", "0",
+         "--output-dir", output_dir])
+    assert code == 0, output[-5000:]
+    summary = _summary(output_dir)
+    assert summary["environment"]["mixed_precision_policy"] == "mixed_bfloat16"  # no GPU here
+    assert np.isfinite(summary["val"]["loss"])
+    check = (
+        "import keras, numpy as np, keras_psa\n"  # keras_psa alone registers everything
+        f"m = keras.saving.load_model({os.path.join(output_dir, 'model.keras')!r})\n"
+        "y = m(np.zeros((1, 64, 64, 3), 'float32'))\n"
+        "assert np.asarray(y).dtype == np.float32, y.dtype\n"
+        "assert any(l.dtype_policy.name == 'mixed_bfloat16' for l in m.layers)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", check], env=script_env(),
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
