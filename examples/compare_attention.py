@@ -22,7 +22,12 @@ import time
 
 import numpy as np
 
-ATTENTIONS = ("none", "psa_p", "psa_s", "se", "cbam")
+# The flag choices live beside this script (run directly or through runpy).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_choices import ATTENTIONS  # noqa: E402
+from cli_choices import BACKBONES  # noqa: E402
+from cli_choices import HEADS  # noqa: E402
+from cli_choices import PSA_VARIANTS  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -33,15 +38,13 @@ def parse_args(argv=None):
                         help=f"comma-separated subset of {','.join(ATTENTIONS)}")
     parser.add_argument("--seeds", type=int, default=3, help="weight-init seeds per attention")
     parser.add_argument("--backbone", default="mobilenet_v3_small",
-                        choices=("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
-                                 "mobilenet_v3_small_minimalistic",
-                                 "mobilenet_v3_large_minimalistic"))
-    parser.add_argument("--head", default="deeplabv3plus", choices=("lraspp", "deeplabv3plus"),
+                        choices=BACKBONES)
+    parser.add_argument("--head", default="deeplabv3plus", choices=HEADS,
                         help="deeplabv3plus: its stride-4 decoder resolves the small digits, "
                              "which LR-ASPP at 64x64 does not learn in this budget")
     parser.add_argument("--attention-positions", default="head",
                         help="comma-separated subset of head,stride4,stride8,stride16")
-    parser.add_argument("--psa-variant", default="paper", choices=("paper", "official"))
+    parser.add_argument("--psa-variant", default="paper", choices=PSA_VARIANTS)
     parser.add_argument("--alpha", type=float, default=0.5)
     parser.add_argument("--head-filters", type=int, default=64)
     parser.add_argument("--image-size", type=int, default=64)

@@ -24,6 +24,12 @@ import subprocess
 import sys
 import time
 
+# The flag choices live beside this script (run directly or through runpy).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_choices import BACKBONES  # noqa: E402
+from cli_choices import HEADS  # noqa: E402
+from cli_choices import PSA_VARIANTS  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # --long: a model worth deploying (hours on a CPU, minutes on a GPU).
 LONG = {"image_size": 128, "alpha": 1.0, "head_filters": 128, "epochs": 20,
@@ -38,14 +44,12 @@ def parse_args(argv=None):
     parser.add_argument("--output-dir", default="runs/pipeline")
     parser.add_argument("--dataset", default="digits", help="'digits', 'shapes' or 'dir:PATH'")
     parser.add_argument("--backbone", default="mobilenet_v3_small",
-                        choices=("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
-                                 "mobilenet_v3_small_minimalistic",
-                                 "mobilenet_v3_large_minimalistic"))
-    parser.add_argument("--head", default="deeplabv3plus", choices=("lraspp", "deeplabv3plus"),
+                        choices=BACKBONES)
+    parser.add_argument("--head", default="deeplabv3plus", choices=HEADS,
                         help="deeplabv3plus: its stride-4 decoder learns the small digits at "
                              "64x64 within the demo's budget; LR-ASPP mostly learns background")
     parser.add_argument("--attention", default="psa_p", choices=("psa_p", "psa_s"))
-    parser.add_argument("--psa-variant", default="paper", choices=("paper", "official"))
+    parser.add_argument("--psa-variant", default="paper", choices=PSA_VARIANTS)
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--alpha", type=float, default=0.5)
     parser.add_argument("--head-filters", type=int, default=64)

@@ -13,9 +13,17 @@ Examples:
 
 import argparse
 import json
+import os
 import sys
 
-ATTENTIONS = ("none", "psa_p", "psa_s", "se", "cbam")
+# The flag choices live beside this script (run directly or through runpy).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_choices import ATTENTIONS  # noqa: E402
+from cli_choices import BACKBONES  # noqa: E402
+from cli_choices import HEADS  # noqa: E402
+from cli_choices import PSA_VARIANTS  # noqa: E402
+from cli_choices import STRATEGIES  # noqa: E402
+
 POSITIONS = ("head", "stride4", "stride8", "stride16")
 
 
@@ -26,12 +34,10 @@ def parse_args(argv=None):
     )
     model = parser.add_argument_group("model")
     model.add_argument("--backbone", default="mobilenet_v3_small",
-                       choices=("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
-                                 "mobilenet_v3_small_minimalistic",
-                                 "mobilenet_v3_large_minimalistic"))
-    model.add_argument("--head", default="lraspp", choices=("lraspp", "deeplabv3plus"))
+                       choices=BACKBONES)
+    model.add_argument("--head", default="lraspp", choices=HEADS)
     model.add_argument("--attention", default="psa_p", choices=ATTENTIONS)
-    model.add_argument("--psa-variant", default="paper", choices=("paper", "official"))
+    model.add_argument("--psa-variant", default="paper", choices=PSA_VARIANTS)
     model.add_argument("--attention-positions", default="head",
                        help=f"comma-separated subset of {','.join(POSITIONS)}")
     model.add_argument("--alpha", type=float, default=1.0, help="backbone width multiplier")
@@ -64,7 +70,7 @@ def parse_args(argv=None):
     run = parser.add_argument_group("run")
     run.add_argument("--output-dir", default="runs/segmentation")
     run.add_argument("--strategy", default="default",
-                     choices=("default", "mirrored", "multiworker", "tpu"),
+                     choices=STRATEGIES,
                      help="tf.distribute strategy; multiworker reads TF_CONFIG")
     run.add_argument("--tpu", default=None, help="TPU name or address for --strategy tpu")
     run.add_argument("--backup-steps", type=int, default=50,

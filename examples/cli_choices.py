@@ -1,0 +1,10 @@
+"""Choices of the example scripts' flags, kept free of TensorFlow imports so that
+`--help` answers at once. tests/examples/test_cli_choices.py holds them equal to
+the package's own lists."""
+
+BACKBONES = ("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
+             "mobilenet_v3_small_minimalistic", "mobilenet_v3_large_minimalistic")
+HEADS = ("lraspp", "deeplabv3plus")
+ATTENTIONS = ("none", "psa_p", "psa_s", "se", "cbam")
+PSA_VARIANTS = ("paper", "official")
+STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
