@@ -1,5 +1,7 @@
 """Base of the package's layers: float layers with hooks for int8 QAT."""
 
+import tensorflow as tf
+
 from keras_psa.keras_flavor import keras
 
 
@@ -68,4 +70,5 @@ class QuantizableLayer(keras.layers.Layer):
         quantizer = self._activation_quantizers.by_name.get(name)
         if quantizer is None:
             return tensor
-        return quantizer(tensor, training)
+        # The fake-quant op computes in float32; keep the tensor's dtype.
+        return tf.cast(quantizer(tensor, training), tensor.dtype)

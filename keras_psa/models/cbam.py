@@ -97,8 +97,7 @@ class CBAM(QuantizableLayer):
 
     def call(self, inputs, training=None):
         def quantize(name, tensor):
-            # The fake-quant op computes in float32; keep the block's dtype.
-            return tf.cast(self._quantize_activation(name, tensor, training), tensor.dtype)
+            return self._quantize_activation(name, tensor, training)
 
         avg = quantize("avg", tf.reduce_mean(inputs, axis=[1, 2], keepdims=True))
         # A maximum keeps the scale of its input in int8: no range of its own.

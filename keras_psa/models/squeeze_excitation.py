@@ -76,8 +76,7 @@ class SqueezeExcitation(QuantizableLayer):
 
     def call(self, inputs, training=None):
         def quantize(name, tensor):
-            # The fake-quant op computes in float32; keep the block's dtype.
-            return tf.cast(self._quantize_activation(name, tensor, training), tensor.dtype)
+            return self._quantize_activation(name, tensor, training)
 
         context = quantize("context", tf.reduce_mean(inputs, axis=[1, 2], keepdims=True))
         hidden = quantize("hidden", self.squeeze(context))
