@@ -7,7 +7,8 @@ started again after a crash continues where it stopped):
      TFLite, make a post-training int8 model for comparison, run the GPU-accelerator,
      XNNPACK and parity checks (examples/qat_finetune.py);
   3. convert the float model to float32 TFLite with the same checks (conversion/convert.py);
-  4. benchmark float32 vs QAT int8 vs PTQ int8 on XNNPACK (conversion/benchmark.py);
+  4. benchmark float32 vs QAT int8 (all-int8 and XNNPACK files) vs PTQ int8 on XNNPACK
+     (conversion/benchmark.py);
   5. write report.md (tables + the PNGs of training and benchmark) in the output dir.
 The defaults finish in about 15 minutes on a 2-core CPU; --long trains a real model.
 
@@ -182,7 +183,8 @@ def main(argv=None):
             "--output", float_tflite, "--checks", *checks], timings)
     _stage("benchmark", [
         _script("conversion", "benchmark.py"), float_tflite,
-        os.path.join(qat_dir, "qat_int8.tflite"), os.path.join(qat_dir, "ptq_int8.tflite"),
+        os.path.join(qat_dir, "qat_int8.tflite"), os.path.join(qat_dir, "qat_int8_xnnpack.tflite"),
+        os.path.join(qat_dir, "ptq_int8.tflite"),
         "--output", os.path.join(folder, "benchmark"), "--runs", str(args.benchmark_runs)],
         timings)
     timings["this invocation"] = round(time.time() - started, 1)
