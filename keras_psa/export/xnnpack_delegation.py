@@ -17,6 +17,9 @@ from keras_psa.export.op_issue import OpIssue
 _DELEGATE = "DELEGATE"
 # Why XNNPACK refuses some ops, as found on ai-edge-litert 2.3, and what helps.
 _KEEP_FLOAT = "keep it float in int8 models (convert_model(..., float_ops=XNNPACK_FLOAT_OPS))"
+# Any int8 op XNNPACK refuses, in a file already converted (e.g. QAT).
+_INT8_FALLBACK = ("export.xnnpack_float_fallback(tflite_bytes) runs it in float between "
+                  "DEQUANTIZE and QUANTIZE")
 _HINTS = {
     ("HARD_SWISH", "int8"): "XNNPACK's TFLite delegate has no int8 HARD_SWISH; " + _KEEP_FLOAT,
     ("SOFTMAX", "int8"): "XNNPACK's TFLite delegate has no int8 SOFTMAX; " + _KEEP_FLOAT,
@@ -94,6 +97,8 @@ def check_xnnpack_delegation(model_path, num_threads=1):
             (op["op_name"], None))
         if hint:
             reason += f"; {hint}"
+        if "int8" in dtypes:
+            reason += f"; or {_INT8_FALLBACK}"
         issues.append(OpIssue(op["index"], op["op_name"], reason))
     details = {
         "num_ops": len(original),
