@@ -8,7 +8,6 @@ from keras_psa.training import get_strategy
 from keras_psa.training import is_chief
 
 
-
 @pytest.mark.flavor_independent
 def test_unknown_strategy_is_rejected():
     with pytest.raises(ValueError, match="strategy"):
