@@ -25,8 +25,6 @@ from keras_psa.export.check_result import UNAVAILABLE
 from keras_psa.export.check_result import CheckResult
 from keras_psa.export.errors import relative_error
 from keras_psa.export.op_issue import OpIssue
-from keras_psa.export.quantization_mode import ERROR_QUANTILE
-from keras_psa.export.quantization_mode import infer_quantization_mode
 from keras_psa.export.tflite_graph import TFLiteGraph
 
 SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json"
@@ -91,7 +89,7 @@ def default_inputs(model_path, seed=0):
 
 
 def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=True,
-                        icd_file=None, timeout=300, outputs_path=None, error_quantile=None):
+                        icd_file=None, timeout=300, outputs_path=None):
     """Runs `model_path` on LiteRT's GPU accelerator and on its CPU, and compares.
 
     Args:
@@ -105,9 +103,6 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
         timeout: seconds before the child is killed.
         outputs_path: where to keep the raw outputs (`.npz`, keys `cpu/<name>`
             and `gpu/<name>`) for element-wise comparisons; None keeps none.
-        error_quantile: the quantile of the element errors held to `tolerance`;
-            defaults to `ERROR_QUANTILE` of the file's quantization mode (the
-            maximum, except 0.99 for int8). The maximum is reported too.
 
     Returns:
         A `CheckResult` named `"gpu_run"`: `"passed"` when every op ran on the
@@ -150,20 +145,15 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
         worker = json.loads(result_line[-1][len(_RESULT_PREFIX):])
         outputs = dict(np.load(outputs_path))
     issues = parse_unsupported_ops(log)
-    quantile = (ERROR_QUANTILE[infer_quantization_mode(model_path)]
-                if error_quantile is None else error_quantile)
-    errors, maxima = {}, {}
+    errors = {}
     for key, cpu_output in outputs.items():
         if key.startswith("cpu/"):
             name = key[4:]
-            errors[name] = relative_error(outputs[f"gpu/{name}"], cpu_output, quantile)
-            maxima[name] = relative_error(outputs[f"gpu/{name}"], cpu_output)
+            errors[name] = relative_error(outputs[f"gpu/{name}"], cpu_output)
     details.update(
         fully_accelerated=worker["fully_accelerated"],
         unreadable_outputs=worker["unreadable_outputs"],
         relative_error=errors,
-        max_relative_error=maxima,
-        error_quantile=quantile,
         tolerance=tolerance,
     )
     failures = []
@@ -171,15 +161,12 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
         failures.append("not fully accelerated")
         if not issues:
             issues.append(OpIssue(None, "?", "the delegate left ops on the CPU (see log)"))
-    measure = "max rel. error" if quantile >= 1.0 else f"p{100 * quantile:g} rel. error"
     bad = {k: v for k, v in errors.items() if not v <= tolerance}
     if bad:
         failures.append("GPU output differs from CPU: " + ", ".join(
-            f"{k} {measure} {v:.3g} > {tolerance:g}" for k, v in bad.items()))
+            f"{k} rel. error {v:.3g} > {tolerance:g}" for k, v in bad.items()))
     status = FAILED if failures else PASSED
-    worst = f"{max(errors.values()):.3g}" if errors else "n/a"
-    if errors and quantile < 1.0:
-        worst += f" (max {max(maxima.values()):.3g})"
     message = "; ".join(failures) if failures else (
-        f"fully accelerated, {measure} {worst} on {details['adapter']}")
+        "fully accelerated, max rel. error " +
+        (f"{max(errors.values()):.3g}" if errors else "n/a") + f" on {details['adapter']}")
     return CheckResult("gpu_run", status, issues, details, message)

@@ -9,13 +9,12 @@ from keras_psa.export.errors import relative_error
 from keras_psa.export.litert_runner import make_interpreter
 from keras_psa.export.litert_runner import run_tflite
 from keras_psa.export.model_loading import load_model
-from keras_psa.export.quantization_mode import ERROR_QUANTILE
 from keras_psa.export.quantization_mode import KERAS_TOLERANCE
 from keras_psa.export.quantization_mode import infer_quantization_mode
 
 
 def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, seed=0,
-                       pixel_range=(0.0, 1.0), xnnpack=True, error_quantile=None):
+                       pixel_range=(0.0, 1.0), xnnpack=True):
     """Compares a Keras model with its `.tflite` conversion on random images.
 
     Args:
@@ -27,9 +26,6 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
         seed: random seed of the images.
         pixel_range: value range of the images.
         xnnpack: run the TFLite side with XNNPACK (as deployed) or without.
-        error_quantile: the quantile of the element errors held to `tolerance`;
-            defaults to `ERROR_QUANTILE` of the mode (1.0, the maximum, except
-            0.99 for int8). The maximum is reported too.
 
     Returns:
         A `CheckResult` named `"keras_parity"` with the worst error per output.
@@ -38,32 +34,24 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
         keras_model = load_model(keras_model)
     mode = infer_quantization_mode(tflite_path)
     tolerance = KERAS_TOLERANCE[mode] if tolerance is None else tolerance
-    quantile = ERROR_QUANTILE[mode] if error_quantile is None else error_quantile
     interpreter = make_interpreter(tflite_path, xnnpack=xnnpack)
     shape = tuple(interpreter.get_input_details()[0]["shape"])
     rng = np.random.default_rng(seed)
-    worst, worst_max = [], []
+    worst = []
     for _ in range(num_inputs):
         image = rng.uniform(*pixel_range, size=shape).astype(np.float32)
         expected = keras_model(image, training=False)
         expected = expected if isinstance(expected, (list, tuple)) else [expected]
         actual = run_tflite(tflite_path, image, interpreter=interpreter)
         # TFLite may order outputs differently; match them by shape and size.
-        pairs = list(zip(_order_like(actual, expected), (np.asarray(e) for e in expected)))
-        errors = [relative_error(a, e, quantile) for a, e in pairs]
-        maxima = [relative_error(a, e) for a, e in pairs]
+        errors = [relative_error(a, np.asarray(e)) for a, e in
+                  zip(_order_like(actual, expected), expected)]
         worst = errors if not worst else [max(w, e) for w, e in zip(worst, errors)]
-        worst_max = maxima if not worst_max else [max(w, e) for w, e in zip(worst_max, maxima)]
     details = {"quantization": mode, "tolerance": tolerance, "num_inputs": num_inputs,
-               "error_quantile": quantile, "relative_error": worst,
-               "max_relative_error": worst_max}
+               "relative_error": worst}
     failed = [e for e in worst if not e <= tolerance]
     status = FAILED if failed else PASSED
-    measure = "max rel. error" if quantile >= 1.0 else (
-        f"p{100 * quantile:g} rel. error {max(worst):.3g} (max {max(worst_max):.3g})")
-    if quantile >= 1.0:
-        measure += f" {max(worst):.3g}"
-    message = (f"{mode}: {measure} "
+    message = (f"{mode}: max rel. error {max(worst):.3g} "
                f"{'>' if failed else '<='} tolerance {tolerance:g} over {num_inputs} inputs")
     return CheckResult("keras_parity", status, details=details, message=message)
 

