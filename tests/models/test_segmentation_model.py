@@ -31,17 +31,11 @@ def _labels(n=2, height=64, width=64, seed=1):
     return np.random.default_rng(seed).integers(0, 3, (n, height, width)).astype("int32")
 
 
-# The 30-way cross product runs in the Keras 3 pass only, to keep CI short;
-# the tf_keras pass builds and trains through the other tests of this file. The
-# minimalistic MobileNetV3s share their layer structure with the full ones; one
-# combination each covers them.
+# The 50-way cross product runs in the Keras 3 pass only, to keep CI short;
+# the tf_keras pass builds and trains through the other tests of this file.
 @pytest.mark.keras3_only
 @pytest.mark.parametrize(
-    "backbone,head,attention",
-    [combo for combo in itertools.product(BACKBONES, HEADS, ATTENTIONS)
-     if not combo[0].endswith("_minimalistic")]
-    + [("mobilenet_v3_small_minimalistic", "lraspp", "psa_p"),
-       ("mobilenet_v3_large_minimalistic", "deeplabv3plus", "psa_s")],
+    "backbone,head,attention", list(itertools.product(BACKBONES, HEADS, ATTENTIONS))
 )
 def test_every_combination_builds_and_trains_a_step(backbone, head, attention):
     model = _tiny(backbone, head=head, attention=attention,
