@@ -97,7 +97,7 @@ class ChannelPolarizedAttention(BasePolarizedAttention):
                 return quantize(f"norm_{name}", tensor)
 
         weights = psa_ops.softmax_over_space(quantize("query", self.query_conv(inputs)))
-        weights = tf.cast(weights, inputs.dtype)
+        weights = self._quantize_probabilities(tf.cast(weights, inputs.dtype))
         context = tf.reduce_sum(quantize("weighted", inputs * weights), axis=[1, 2], keepdims=True)
         context = quantize("value", self.value_conv(quantize("context", context)))
         context = quantize("up", self.up_conv(context))
@@ -111,7 +111,7 @@ class ChannelPolarizedAttention(BasePolarizedAttention):
             context = psa_ops.layer_norm_last_axis(
                 context, self.gamma, self.beta, self.epsilon, norm_quantize
             )
-        return tf.sigmoid(tf.cast(context, inputs.dtype))
+        return self._quantize_probabilities(tf.sigmoid(tf.cast(context, inputs.dtype)))
 
     def call(self, inputs, training=None):
         self._check_dtype(inputs)

@@ -90,6 +90,11 @@ class PolarizedSelfAttention(BasePolarizedAttention):
     def activation_quantization_points(self):
         return ("output",) if self.layout == "parallel" else ()
 
+    def output_range_variables(self):
+        if self.layout == "sequential":
+            return self.spatial_attention.output_range_variables()
+        return super().output_range_variables()
+
     def call(self, inputs, training=None):
         self._check_dtype(inputs)
         channel_out = self.channel_attention(inputs, training=training)

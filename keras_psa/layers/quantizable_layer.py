@@ -4,6 +4,10 @@ import tensorflow as tf
 
 from keras_psa.keras_flavor import keras
 
+# The output grid of TFLite's int8 SOFTMAX and LOGISTIC: scale 1/256, zero
+# point -128, i.e. the range [0, 255/256].
+PROBABILITY_RANGE = (0.0, 255.0 / 256.0)
+
 
 class _ActivationQuantizers:
     """Holds a layer's fake-quant callables by name.
@@ -29,9 +33,12 @@ class QuantizableLayer(keras.layers.Layer):
     op, no variable) until `enable_activation_quantization` is called,
     which `keras_psa.quantization` does when it wraps the layer for QAT.
 
-    Outputs of softmax and sigmoid are never passed through the hook: the
-    int8 kernels of TFLite fix their output range (scale 1/256, zero point
-    -128), and another range would cost a requantize op.
+    Outputs of softmax and sigmoid go through `_quantize_probabilities`
+    instead: the int8 kernels of TFLite fix their output grid (scale 1/256,
+    zero point -128), so QAT rounds them to that grid rather than learn a
+    range (another range would cost a requantize op, and a float softmax
+    would let QAT train on weights that the int8 model rounds away: over
+    256 positions the mean weight is one step).
     """
 
     def __init__(self, **kwargs):
@@ -65,6 +72,12 @@ class QuantizableLayer(keras.layers.Layer):
     def activation_quantization_enabled(self):
         return bool(self._activation_quantizers.by_name)
 
+    def output_range_variables(self):
+        """(min, max) variables of the range the layer's output is quantized to
+        under QAT, or None (QAT not enabled, or no such range)."""
+        quantizer = self._activation_quantizers.by_name.get("output")
+        return getattr(quantizer, "range_variables", None)
+
     def _quantize_activation(self, name, tensor, training=None):
         """Fake-quantizes intermediate `name` once QAT enabled it; identity before."""
         quantizer = self._activation_quantizers.by_name.get(name)
@@ -72,3 +85,14 @@ class QuantizableLayer(keras.layers.Layer):
             return tensor
         # The fake-quant op computes in float32; keep the tensor's dtype.
         return tf.cast(quantizer(tensor, training), tensor.dtype)
+
+    def _quantize_probabilities(self, tensor):
+        """Rounds a softmax or sigmoid output to TFLite's fixed int8 grid once QAT
+        enabled this layer's hooks; identity before."""
+        if not self.activation_quantization_enabled:
+            return tensor
+        low, high = PROBABILITY_RANGE
+        rounded = tf.quantization.fake_quant_with_min_max_args(
+            tf.cast(tensor, "float32"), min=low, max=high, num_bits=8, narrow_range=False
+        )
+        return tf.cast(rounded, tensor.dtype)

@@ -82,18 +82,19 @@ class SpatialPolarizedAttention(BasePolarizedAttention):
         value = quantize("value", self.value_conv(inputs))
         if self.variant == "paper":
             query = tf.cast(tf.nn.softmax(tf.cast(query, "float32"), axis=-1), inputs.dtype)
+            query = self._quantize_probabilities(query)
             weighted = quantize("weighted", value * query)
             logits = quantize("logits", tf.reduce_sum(weighted, axis=-1, keepdims=True))
         elif self.layout == "parallel":
             weighted = quantize("weighted", value * query)
             logits = quantize("logits", tf.reduce_sum(weighted, axis=-1, keepdims=True))
-            logits = psa_ops.softmax_over_space(logits)
+            logits = self._quantize_probabilities(psa_ops.softmax_over_space(logits))
         else:
             exp_shifted, total = psa_ops.softmax_over_space_per_channel(value, softmax_quantize)
             query = quantize("scaled_query", tf.cast(query, "float32") / total)
             weighted = quantize("weighted", exp_shifted * query)
             logits = quantize("logits", tf.reduce_sum(weighted, axis=-1, keepdims=True))
-        return tf.sigmoid(tf.cast(logits, inputs.dtype))
+        return self._quantize_probabilities(tf.sigmoid(tf.cast(logits, inputs.dtype)))
 
     def call(self, inputs, training=None):
         self._check_dtype(inputs)

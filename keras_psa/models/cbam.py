@@ -104,7 +104,8 @@ class CBAM(QuantizableLayer):
         peak = tf.reduce_max(inputs, axis=[1, 2], keepdims=True)
         avg = quantize("avg_out", self.mlp_out(quantize("avg_hidden", self.mlp_hidden(avg))))
         peak = quantize("peak_out", self.mlp_out(quantize("peak_hidden", self.mlp_hidden(peak))))
-        x = quantize("gated", inputs * tf.sigmoid(quantize("channel_logits", avg + peak)))
+        channel_gate = tf.sigmoid(quantize("channel_logits", avg + peak))
+        x = quantize("gated", inputs * self._quantize_probabilities(channel_gate))
         # No range for the channel mean either: int8 CONCATENATION needs one
         # scale for all its inputs, and the maximum's (that of `x`, which
         # holds the mean too) is the only one that clips nothing. A range of
@@ -113,7 +114,9 @@ class CBAM(QuantizableLayer):
             [tf.reduce_mean(x, axis=-1, keepdims=True), tf.reduce_max(x, axis=-1, keepdims=True)],
             axis=-1,
         )
-        gate = tf.sigmoid(quantize("spatial_logits", self.spatial_conv(pooled)))
+        gate = self._quantize_probabilities(
+            tf.sigmoid(quantize("spatial_logits", self.spatial_conv(pooled)))
+        )
         return quantize("output", x * gate)
 
     def compute_output_shape(self, input_shape):

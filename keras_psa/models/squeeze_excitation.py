@@ -80,7 +80,7 @@ class SqueezeExcitation(QuantizableLayer):
 
         context = quantize("context", tf.reduce_mean(inputs, axis=[1, 2], keepdims=True))
         hidden = quantize("hidden", self.squeeze(context))
-        gate = tf.sigmoid(quantize("logits", self.excite(hidden)))
+        gate = self._quantize_probabilities(tf.sigmoid(quantize("logits", self.excite(hidden))))
         return quantize("output", inputs * gate)
 
     def compute_output_shape(self, input_shape):

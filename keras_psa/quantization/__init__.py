@@ -8,8 +8,14 @@ copies the weights of a float model saved as `.keras` under Keras 3 into the
 same architecture built under tf_keras.
 """
 
+from keras_psa.quantization.integer_bias_grid import snap_biases_to_integer_grid
 from keras_psa.quantization.keras3_handover import load_keras3_weights
 from keras_psa.quantization.quantize_model import quantize_model
 from keras_psa.quantization.quantize_model import quantize_scope
 
-__all__ = ["load_keras3_weights", "quantize_model", "quantize_scope"]
+__all__ = [
+    "load_keras3_weights",
+    "quantize_model",
+    "quantize_scope",
+    "snap_biases_to_integer_grid",
+]

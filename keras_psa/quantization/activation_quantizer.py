@@ -71,4 +71,5 @@ def make_activation_quantizer(layer, name):
             return training_branch() if training else inference_branch()
         return tf.cond(tf.cast(training, tf.bool), training_branch, inference_branch)
 
+    quantize.range_variables = (range_min, range_max)
     return quantize

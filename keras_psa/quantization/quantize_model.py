@@ -53,11 +53,17 @@ def quantize_scope(*custom_objects):
     require_tf_keras("quantize_scope")
     import tensorflow_model_optimization as tfmot
 
+    from keras_psa.quantization.depthwise_conv_quantize_config import DepthwiseConvQuantizeConfig
+    from keras_psa.quantization.depthwise_kernel_quantizer import DepthwiseKernelQuantizer
     from keras_psa.quantization.quantizable_layer_quantize_config import (
         QuantizableLayerQuantizeConfig,
     )
 
-    objects = {"QuantizableLayerQuantizeConfig": QuantizableLayerQuantizeConfig}
+    objects = {
+        "QuantizableLayerQuantizeConfig": QuantizableLayerQuantizeConfig,
+        "DepthwiseConvQuantizeConfig": DepthwiseConvQuantizeConfig,
+        "DepthwiseKernelQuantizer": DepthwiseKernelQuantizer,
+    }
     objects.update(keras.saving.get_custom_objects())
     for extra in custom_objects:
         objects.update(extra)
@@ -72,7 +78,8 @@ def quantize_model(model):
     which also fake-quantizes the tensors inside them; layers of tfmot's
     default 8-bit registry with their default configs; Multiply, TFOpLambda
     and Rescaling (MobileNetV3's hard-swish, squeeze-excite and
-    preprocessing) with output quantization. Converted with
+    preprocessing) with output quantization; DepthwiseConv2D kernels get one
+    range per channel (`QuantizeScheme`), as the int8 model stores them. Converted with
     `tf.lite.Optimize.DEFAULT` and no representative dataset, the result
     has int8 ops only, with a QUANTIZE after a float input and a DEQUANTIZE
     before a float output.
@@ -104,6 +111,7 @@ def quantize_model(model):
     from keras_psa.quantization.quantizable_layer_quantize_config import (
         QuantizableLayerQuantizeConfig,
     )
+    from keras_psa.quantization.quantize_scheme import QuantizeScheme
 
     if not isinstance(model, keras.Model) or not (
         isinstance(model, keras.Sequential) or getattr(model, "_is_graph_network", False)
@@ -146,4 +154,4 @@ def quantize_model(model):
             "quantize_annotate_layer) before calling quantize_model."
         )
     with quantize_scope():
-        return tfmot.quantization.keras.quantize_apply(annotated)
+        return tfmot.quantization.keras.quantize_apply(annotated, scheme=QuantizeScheme())

@@ -1,0 +1,39 @@
+"""tfmot's default 8-bit scheme, with per-channel depthwise kernels."""
+
+from tensorflow_model_optimization.python.core.quantization.keras.default_8bit import (
+    default_8bit_quantize_registry,
+)
+from tensorflow_model_optimization.python.core.quantization.keras.default_8bit import (
+    default_8bit_quantize_scheme,
+)
+
+from keras_psa.keras_flavor import keras
+from keras_psa.quantization.depthwise_conv_quantize_config import DepthwiseConvQuantizeConfig
+
+
+class _QuantizeRegistry(default_8bit_quantize_registry.Default8BitQuantizeRegistry):
+    def __init__(self, disable_per_axis=False):
+        super().__init__(disable_per_axis)
+        if not disable_per_axis:
+            self._layer_quantize_map[keras.layers.DepthwiseConv2D] = (
+                DepthwiseConvQuantizeConfig()
+            )
+
+
+class QuantizeScheme(default_8bit_quantize_scheme.Default8BitQuantizeScheme):
+    """The scheme `quantize_model` passes to `tfmot...quantize_apply`.
+
+    The same layout transforms and layer configs as tfmot's default 8-bit
+    scheme, except that DepthwiseConv2D kernels get one range per channel
+    (`DepthwiseKernelQuantizer`), as the int8 TFLite model stores them.
+
+    Args:
+        disable_per_axis: per-tensor kernels everywhere, as tfmot's option.
+
+    Example:
+
+    >>> tfmot.quantization.keras.quantize_apply(annotated, scheme=QuantizeScheme())
+    """
+
+    def get_quantize_registry(self):
+        return _QuantizeRegistry(self._disable_per_axis)
