@@ -66,11 +66,15 @@ def _compile(model, num_classes, ignore_label, optimizer=None):
 
 def _static_qat_copy(summary, qat_model):
     """The QAT model rebuilt on a batch-1 input (constant shapes for the GPU
-    delegate), holding `qat_model`'s weights and quantization ranges."""
+    delegate), holding `qat_model`'s weights and quantization ranges, its
+    biases on the int8 model's int32 grid."""
+    from keras_psa.quantization.integer_bias_grid import snap_biases_to_integer_grid
     from keras_psa.quantization.quantize_model import quantize_model
 
     static = quantize_model(build_from_summary(summary, batch_size=1))
     static.set_weights(qat_model.get_weights())
+    # The exported model and the Keras model it is checked against add the same biases.
+    snap_biases_to_integer_grid(static)
     return static
 
 

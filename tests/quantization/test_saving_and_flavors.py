@@ -57,6 +57,8 @@ def test_qat_api_in_keras3_process_says_what_to_do():
         quantization.quantize_model(model)
     with pytest.raises(RuntimeError, match="separate process|own process"):
         quantization.quantize_scope()
+    with pytest.raises(RuntimeError, match="TF_USE_LEGACY_KERAS=1"):
+        quantization.snap_biases_to_integer_grid(model)
 
 
 @pytest.mark.keras3_only
