@@ -22,6 +22,7 @@ Examples:
 
 import argparse
 import os
+import platform
 import sys
 
 from _cli_common import ensure_package_importable
@@ -241,9 +242,30 @@ def draw_chart(groups, path):
     plt.close(fig)
 
 
+# int8-vs-float32 ratios depend on which of these XNNPACK can use.
+_CPU_FEATURES = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "asimddp", "i8mm")
+
+
+def cpu_description():
+    """CPU model and the SIMD features that decide XNNPACK's int8 and float kernels."""
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    model = value.strip()
+                elif key.strip() in ("flags", "Features"):
+                    flags.update(value.split())
+    except OSError:
+        pass
+    features = [feature for feature in _CPU_FEATURES if feature in flags]
+    return f"{model} ({', '.join(features) or 'no listed SIMD features'})"
+
+
 def machine_note():
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    note = f"CPU cores: {os.cpu_count()}"
+    note = f"CPU: {cpu_description()}; cores: {os.cpu_count()}"
     if load:
         note += f"; load average at the end (1/5/15 min): {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}"
     return note
