@@ -79,3 +79,28 @@ def test_quantize_model_rejects_subclassed_models():
 
     with pytest.raises(ValueError, match="Functional or Sequential"):
         quantize_model(Subclassed())
+
+
+@pytest.mark.parametrize("variant, layout", [("paper", "parallel"), ("official", "sequential")])
+def test_qat_rounds_gates_to_tflites_fixed_grid_without_requantize(variant, layout):
+    """Softmax and sigmoid outputs are int8 with scale 1/256 in TFLite: QAT trains on that."""
+    from keras_psa.quantization.activation_quantizer import make_activation_quantizer
+
+    x = np.random.default_rng(0).normal(size=(1, 8, 8, 16)).astype("float32")
+    psa = PolarizedSelfAttention(layout=layout, variant=variant)
+    psa(x)
+    float_gates = [np.asarray(psa.channel_attention.channel_weights(x)),
+                   np.asarray(psa.spatial_attention.spatial_weights(x))]
+    assert any(np.abs(g * 256 - np.round(g * 256)).max() > 0.01 for g in float_gates)
+    psa.enable_activation_quantization(make_activation_quantizer)
+    psa(x, training=True)  # sets the learned ranges
+    for gate in (psa.channel_attention.channel_weights(x, training=False),
+                 psa.spatial_attention.spatial_weights(x, training=False)):
+        levels = np.asarray(gate) * 256.0
+        np.testing.assert_allclose(levels, np.round(levels), atol=1e-3)
+
+    model = quantized_tiny_model(PolarizedSelfAttention(layout=layout, variant=variant))
+    fit_briefly(model, steps=2)
+    names = assert_int8_inside(interpreter_for(convert_default(model)))
+    # A range other than TFLite's fixed one would add int8 -> int8 QUANTIZE ops.
+    assert names.count("QUANTIZE") == 1, names
