@@ -1,4 +1,5 @@
-"""tfmot's default 8-bit scheme, with per-channel depthwise kernels."""
+"""tfmot's default 8-bit scheme, with per-channel depthwise kernels and quantized
+kernels before a ReLU."""
 
 from tensorflow_model_optimization.python.core.quantization.keras.default_8bit import (
     default_8bit_quantize_registry,
@@ -9,6 +10,7 @@ from tensorflow_model_optimization.python.core.quantization.keras.default_8bit i
 
 from keras_psa.keras_flavor import keras
 from keras_psa.quantization.depthwise_conv_quantize_config import DepthwiseConvQuantizeConfig
+from keras_psa.quantization.quantize_layout_transform import QuantizeLayoutTransform
 
 
 class _QuantizeRegistry(default_8bit_quantize_registry.Default8BitQuantizeRegistry):
@@ -25,7 +27,9 @@ class QuantizeScheme(default_8bit_quantize_scheme.Default8BitQuantizeScheme):
 
     The same layout transforms and layer configs as tfmot's default 8-bit
     scheme, except that DepthwiseConv2D kernels get one range per channel
-    (`DepthwiseKernelQuantizer`), as the int8 TFLite model stores them.
+    (`DepthwiseKernelQuantizer`), as the int8 TFLite model stores them, and
+    that a convolution or Dense layer followed by a ReLU keeps its kernel
+    quantization (`QuantizeLayoutTransform`).
 
     Args:
         disable_per_axis: per-tensor kernels everywhere, as tfmot's option.
@@ -34,6 +38,9 @@ class QuantizeScheme(default_8bit_quantize_scheme.Default8BitQuantizeScheme):
 
     >>> tfmot.quantization.keras.quantize_apply(annotated, scheme=QuantizeScheme())
     """
+
+    def get_layout_transformer(self):
+        return QuantizeLayoutTransform(self._disable_per_axis)
 
     def get_quantize_registry(self):
         return _QuantizeRegistry(self._disable_per_axis)

@@ -1,0 +1,109 @@
+"""tfmot's default 8-bit layout transforms, with weights kept quantized before a ReLU."""
+
+from tensorflow_model_optimization.python.core.quantization.keras.default_8bit import (
+    default_8bit_quantize_configs,
+)
+from tensorflow_model_optimization.python.core.quantization.keras.default_8bit import (
+    default_8bit_quantize_layout_transform,
+)
+from tensorflow_model_optimization.python.core.quantization.keras.default_8bit import (
+    default_8bit_quantize_registry,
+)
+from tensorflow_model_optimization.python.core.quantization.keras.default_8bit import (
+    default_8bit_transforms,
+)
+from tensorflow_model_optimization.python.core.quantization.keras.graph_transformations import (
+    model_transformer,
+)
+
+from keras_psa.quantization.depthwise_conv_quantize_config import DepthwiseConvQuantizeConfig
+
+
+def _weights_only_config(class_name, disable_per_axis):
+    """The registry's config of `class_name` without output or activation quantization."""
+    registry = default_8bit_quantize_registry
+    if class_name == "Conv2D" and not disable_per_axis:
+        return registry.Default8BitConvQuantizeConfig(["kernel"], [], False)
+    if class_name == "DepthwiseConv2D" and not disable_per_axis:
+        return DepthwiseConvQuantizeConfig(activation_attrs=())
+    if class_name == "DepthwiseConv2D":
+        return registry.Default8BitQuantizeConfig(["depthwise_kernel"], [], False)
+    if class_name in ("Conv2D", "Dense"):
+        return registry.Default8BitQuantizeConfig(["kernel"], [], False)
+    return default_8bit_quantize_configs.NoOpQuantizeConfig()
+
+
+class _LayerReLUQuantize(default_8bit_transforms.LayerReLUQuantize):
+    # tfmot's version gives the layer before the ReLU a NoOpQuantizeConfig,
+    # which also drops its kernel quantization: the fake-quant model then
+    # convolves with float weights (MobileNetV3's squeeze-excite Conv ->
+    # ReLU) while the int8 model holds int8 ones. Only the fake-quant
+    # between the layer and the ReLU has to go.
+    def __init__(self, disable_per_axis=False):
+        super().__init__()
+        self._disable_per_axis = disable_per_axis
+
+    def replacement(self, match_layer):
+        feeding = match_layer.input_layers[0]
+        feeding.metadata["quantize_config"] = _weights_only_config(
+            feeding.layer["class_name"], self._disable_per_axis)
+        return match_layer
+
+    def custom_objects(self):
+        return {
+            **super().custom_objects(),
+            "Default8BitQuantizeConfig": default_8bit_quantize_registry.Default8BitQuantizeConfig,
+            "Default8BitConvQuantizeConfig": (
+                default_8bit_quantize_registry.Default8BitConvQuantizeConfig),
+            "DepthwiseConvQuantizeConfig": DepthwiseConvQuantizeConfig,
+        }
+
+
+class _LayerReluActivationQuantize(_LayerReLUQuantize):
+    def pattern(self):
+        return default_8bit_transforms.LayerReluActivationQuantize().pattern()
+
+
+class QuantizeLayoutTransform(
+    default_8bit_quantize_layout_transform.Default8BitQuantizeLayoutTransform
+):
+    """The layout transforms of `QuantizeScheme`: tfmot 0.8's default 8-bit list.
+
+    The same list and order, except that a Conv2D, DepthwiseConv2D or Dense
+    layer directly followed by a ReLU keeps its kernel quantization (tfmot
+    removes it along with the output fake-quant, so QAT trains with float
+    kernels that the converter then rounds to int8).
+
+    Args:
+        disable_per_axis: per-tensor kernels, as the scheme's option.
+    """
+
+    def __init__(self, disable_per_axis=False):
+        self.disable_per_axis = disable_per_axis
+
+    def apply(self, model, layer_quantize_map):
+        t = default_8bit_transforms
+        transforms = [
+            t.InputLayerQuantize(),
+            t.SeparableConv1DQuantize(),
+            t.SeparableConvQuantize(),
+            t.Conv2DReshapeBatchNormReLUQuantize(),
+            t.Conv2DReshapeBatchNormActivationQuantize(),
+            t.Conv2DBatchNormReLUQuantize(),
+            t.Conv2DBatchNormActivationQuantize(),
+            t.Conv2DReshapeBatchNormQuantize(),
+            t.Conv2DBatchNormQuantize(),
+            t.ConcatTransform6Inputs(),
+            t.ConcatTransform5Inputs(),
+            t.ConcatTransform4Inputs(),
+            t.ConcatTransform3Inputs(),
+            t.ConcatTransform(),
+            t.DenseBatchNormQuantize(),
+            t.DenseBatchNormReLUQuantize(),
+            t.DenseBatchNormActivationQuantize(),
+            _LayerReLUQuantize(self.disable_per_axis),
+            _LayerReluActivationQuantize(self.disable_per_axis),
+        ]
+        return model_transformer.ModelTransformer(
+            model, transforms, set(layer_quantize_map.keys()), layer_quantize_map
+        ).transform()
