@@ -46,13 +46,13 @@ def differences_in_steps(interpreter, model, images, step):
     return np.concatenate(differences) / step
 
 
-def qat_model_for(spec, images, fits, snap):
+def qat_model_for(spec, images, fits, snap, alpha=None):
     backbone, attention, head = spec.split(":")
     keras.utils.set_random_seed(0)
     model = build_segmentation_model(
         backbone, 3, input_shape=images.shape[1:], head=head, head_filters=16,
         attention=None if attention == "none" else attention,
-        alpha=0.35 if backbone == "mobilenet_v2" else 0.75,
+        alpha=alpha or (0.35 if backbone == "mobilenet_v2" else 0.75),
     )
     set_batch_norm_statistics(model, images)
     qat_model = quantize_model(model)
@@ -70,13 +70,15 @@ def main():
     parser.add_argument("--no-snap", action="store_true", help="skip snap_biases_to_integer_grid")
     parser.add_argument("--fits", type=int, default=3, help="QAT steps, one fit call each")
     parser.add_argument("--size", type=int, default=64)
+    parser.add_argument("--alpha", type=float, default=None,
+                        help="width multiplier (default 0.35 for MobileNetV2, 0.75 for V3)")
     args = parser.parse_args()
     images = np.random.default_rng(0).uniform(0, 255, (8, args.size, args.size, 3))
     images = images.astype("float32")
     print("| model | runtime | exact | within 1 step | within 3 steps | max steps |")
     print("|---|---|---|---|---|---|")
     for spec in args.models:
-        qat_model = qat_model_for(spec, images, args.fits, not args.no_snap)
+        qat_model = qat_model_for(spec, images, args.fits, not args.no_snap, args.alpha)
         converter = tf.lite.TFLiteConverter.from_keras_model(qat_model)
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         tflite_model = converter.convert()
