@@ -50,7 +50,7 @@ def differences_in_steps(interpreter, model, images, step):
     return np.concatenate(differences) / step
 
 
-def qat_model_for(spec, images, fits, snap, alpha=None):
+def qat_model_for(spec, images, fits, snap, alpha=None, epochs=1):
     backbone, attention, head = spec.split(":")
     keras.utils.set_random_seed(0)
     model = build_segmentation_model(
@@ -62,7 +62,8 @@ def qat_model_for(spec, images, fits, snap, alpha=None):
     qat_model = quantize_model(model)
     qat_model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="mse")
     for _ in range(fits):
-        qat_model.fit(images, np.asarray(model(images)), batch_size=len(images), verbose=0)
+        qat_model.fit(images, np.asarray(model(images)), batch_size=len(images), epochs=epochs,
+                      verbose=0)
     if snap:
         snap_biases_to_integer_grid(qat_model)
     return qat_model
@@ -73,6 +74,7 @@ def main():
     parser.add_argument("models", nargs="+", help="BACKBONE:ATTENTION:HEAD, ATTENTION 'none'")
     parser.add_argument("--no-snap", action="store_true", help="skip snap_biases_to_integer_grid")
     parser.add_argument("--fits", type=int, default=3, help="QAT steps, one fit call each")
+    parser.add_argument("--epochs", type=int, default=1, help="QAT steps per fit call")
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--alpha", type=float, default=None,
                         help="width multiplier (default 0.35 for MobileNetV2, 0.75 for V3)")
@@ -82,7 +84,8 @@ def main():
     print("| model | runtime | exact | within 1 step | within 3 steps | max steps |")
     print("|---|---|---|---|---|---|")
     for spec in args.models:
-        qat_model = qat_model_for(spec, images, args.fits, not args.no_snap, args.alpha)
+        qat_model = qat_model_for(spec, images, args.fits, not args.no_snap, args.alpha,
+                                  args.epochs)
         converter = tf.lite.TFLiteConverter.from_keras_model(qat_model)
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         tflite_model = converter.convert()

@@ -69,10 +69,12 @@ def main():
     parser.add_argument("tap", help="the quantized layer after it (its ReLU, or its BatchNorm)")
     parser.add_argument("--alpha", type=float, default=None)
     parser.add_argument("--size", type=int, default=64)
+    parser.add_argument("--fits", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=1, help="QAT steps per fit call")
     args = parser.parse_args()
     images = np.random.default_rng(0).uniform(0, 255, (8, args.size, args.size, 3))
     images = images.astype("float32")
-    qat_model = qat_model_for(args.model, images, 3, True, args.alpha)
+    qat_model = qat_model_for(args.model, images, args.fits, True, args.alpha, args.epochs)
     wrapper, tap = qat_model.get_layer(args.conv), qat_model.get_layer(args.tap)
     following = [layer for layer in qat_model.layers if any(
         node.inbound_layers is wrapper for node in layer.inbound_nodes)]

@@ -93,3 +93,16 @@ def fraction_within_one_step(interpreter, model, samples):
     differences = np.concatenate(differences)
     # A hair of slack: float32 rounding of values that sit on a step boundary.
     return float(np.mean(differences <= step * (1 + 1e-4))), step, differences
+
+
+def trained_like_qat_model(model, images, epochs=3):
+    """QAT copy of `model` with real BatchNorm statistics and ranges fitted on `images`."""
+    from keras_psa.models import set_batch_norm_statistics
+    from keras_psa.quantization import quantize_model
+
+    set_batch_norm_statistics(model, images)
+    qat_model = quantize_model(model)
+    qat_model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="mse")
+    qat_model.fit(images, np.asarray(model(images)), batch_size=len(images), epochs=epochs,
+                  verbose=0)
+    return qat_model

@@ -4,23 +4,11 @@ import numpy as np
 import pytest
 
 from keras_psa.keras_flavor import keras
-from keras_psa.models import set_batch_norm_statistics
 from tests.quantization.conftest import convert_default
 from tests.quantization.conftest import interpreter_for
+from tests.quantization.conftest import trained_like_qat_model
 
 pytestmark = pytest.mark.tf_keras_only
-
-
-def trained_like_qat_model(model, images, epochs=3):
-    """QAT copy of `model` with real BatchNorm statistics and ranges fitted on `images`."""
-    from keras_psa.quantization import quantize_model
-
-    set_batch_norm_statistics(model, images)
-    qat_model = quantize_model(model)
-    qat_model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="mse")
-    qat_model.fit(images, np.asarray(model(images)), batch_size=len(images), epochs=epochs,
-                  verbose=0)
-    return qat_model
 
 
 def conv_bn_model():
