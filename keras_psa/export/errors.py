@@ -16,3 +16,14 @@ def relative_error(actual, expected):
         raise ValueError(f"Shapes differ: {actual.shape} vs {expected.shape}")
     scale = max(float(np.max(np.abs(expected))) if expected.size else 0.0, 1e-12)
     return float(np.max(np.abs(actual - expected))) / scale if expected.size else 0.0
+
+
+def share_within_steps(actual, expected, step, steps):
+    """Share of elements with |actual - expected| <= `steps` quantization steps."""
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if actual.shape != expected.shape:
+        raise ValueError(f"Shapes differ: {actual.shape} vs {expected.shape}")
+    # A hair of slack: float32 rounding of values that sit on a step boundary.
+    within = np.abs(actual - expected) <= steps * step * (1 + 1e-4)
+    return float(np.mean(within)) if within.size else 1.0

@@ -6,15 +6,17 @@ from keras_psa.export.check_result import FAILED
 from keras_psa.export.check_result import PASSED
 from keras_psa.export.check_result import CheckResult
 from keras_psa.export.errors import relative_error
+from keras_psa.export.errors import share_within_steps
 from keras_psa.export.litert_runner import make_interpreter
 from keras_psa.export.litert_runner import run_tflite
 from keras_psa.export.model_loading import load_model
+from keras_psa.export.output_steps import output_steps
 from keras_psa.export.quantization_mode import KERAS_TOLERANCE
 from keras_psa.export.quantization_mode import infer_quantization_mode
 
 
 def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, seed=0,
-                       pixel_range=(0.0, 1.0), xnnpack=True):
+                       pixel_range=(0.0, 1.0), xnnpack=True, int8_steps=None, int8_share=0.99):
     """Compares a Keras model with its `.tflite` conversion on random images.
 
     Args:
@@ -26,6 +28,10 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
         seed: random seed of the images.
         pixel_range: value range of the images.
         xnnpack: run the TFLite side with XNNPACK (as deployed) or without.
+        int8_steps, int8_share: for a fake-quant (QAT) `keras_model` of an
+            all-int8 file: pass when at least `int8_share` of the output
+            elements are within `int8_steps` steps of the output's int8
+            tensor, instead of the max-based `tolerance` (single-output models).
 
     Returns:
         A `CheckResult` named `"keras_parity"` with the worst error per output.
@@ -37,7 +43,13 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
     interpreter = make_interpreter(tflite_path, xnnpack=xnnpack)
     shape = tuple(interpreter.get_input_details()[0]["shape"])
     rng = np.random.default_rng(seed)
-    worst = []
+    steps = list(output_steps(tflite_path).values()) if int8_steps is not None else []
+    if int8_steps is not None and (len(steps) != 1 or steps[0] is None):
+        raise ValueError(
+            "`int8_steps` needs a model with one int8 (or dequantized int8) output. "
+            f"Received: {tflite_path} with output steps {steps}"
+        )
+    worst, shares = [], []
     for _ in range(num_inputs):
         image = rng.uniform(*pixel_range, size=shape).astype(np.float32)
         expected = keras_model(image, training=False)
@@ -47,8 +59,21 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
         errors = [relative_error(a, np.asarray(e)) for a, e in
                   zip(_order_like(actual, expected), expected)]
         worst = errors if not worst else [max(w, e) for w, e in zip(worst, errors)]
+        if steps:
+            shares.append(share_within_steps(actual[0], np.asarray(expected[0]), steps[0],
+                                             int8_steps))
     details = {"quantization": mode, "tolerance": tolerance, "num_inputs": num_inputs,
                "relative_error": worst}
+    if steps:
+        share = float(np.mean(shares))
+        details.update(share_within_int8_steps=share, int8_steps=int8_steps,
+                       int8_share=int8_share)
+        failed = not share >= int8_share
+        message = (f"{mode}: {share:.2%} of outputs within {int8_steps} int8 step(s) "
+                   f"{'<' if failed else '>='} {int8_share:.0%} over {num_inputs} inputs "
+                   f"(max rel. error {max(worst):.3g})")
+        return CheckResult("keras_parity", FAILED if failed else PASSED, details=details,
+                           message=message)
     failed = [e for e in worst if not e <= tolerance]
     status = FAILED if failed else PASSED
     message = (f"{mode}: max rel. error {max(worst):.3g} "

@@ -1,5 +1,6 @@
 """Real runs on LiteRT's GPU accelerator (SwiftShader Vulkan on CPU-only machines)."""
 
+import numpy as np
 import pytest
 
 from keras_psa.export import convert_model
@@ -14,8 +15,11 @@ pytestmark = pytest.mark.flavor_independent
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     out = tmp_path_factory.mktemp("gpu_run")
-    paths = {"conv": str(out / "conv.tflite"), "argmax": str(out / "argmax.tflite")}
+    paths = {"conv": str(out / "conv.tflite"), "argmax": str(out / "argmax.tflite"),
+             "conv_int8": str(out / "conv_int8.tflite")}
     convert_model(conv_net(), paths["conv"], input_size=(16, 16))
+    convert_model(conv_net(), paths["conv_int8"], input_size=(16, 16), quantization="int8",
+                  representative="random", num_calibration_samples=8)
     convert_model(argmax_net(), paths["argmax"], input_size=(16, 16))
     return paths
 
@@ -39,3 +43,32 @@ def test_unsupported_op_is_reported_from_the_delegate_log(models):
 def test_missing_vulkan_device_is_unavailable_not_failed(models, tmp_path):
     result = run_gpu_accelerator(models["conv"], icd_file=str(tmp_path / "no_such_icd.json"))
     assert result.status == "unavailable", result.summary()
+
+
+def test_int8_outputs_are_compared_in_quantization_steps(models):
+    from keras_psa.export.output_steps import output_steps
+
+    (float_step,) = output_steps(models["conv"]).values()
+    (int8_step,) = output_steps(models["conv_int8"]).values()
+    assert float_step is None and int8_step > 0
+    result = run_gpu_accelerator(models["conv_int8"], tolerance=0.0)
+    require_gpu_run(result)
+    # tolerance=0 would fail any max-based comparison; int8 outputs are judged in steps.
+    (share,) = result.details["share_within_int8_steps"].values()
+    assert share >= 0.99 and result.passed, result.summary()
+    strict = run_gpu_accelerator(models["conv_int8"], int8_steps=0, int8_share=1.0)
+    gpu_equals_cpu = max(strict.details["relative_error"].values()) == 0
+    assert strict.passed == gpu_equals_cpu, strict.summary()
+
+
+def test_share_within_steps_counts_elements_not_the_worst_one():
+    from keras_psa.export.errors import share_within_steps
+
+    expected = np.zeros(100)
+    actual = expected.copy()
+    actual[0] = 50.0  # one outlier of 50 steps
+    actual[1:5] = 3.0
+    assert share_within_steps(actual, expected, step=1.0, steps=3) == 0.99
+    assert share_within_steps(actual, expected, step=1.0, steps=2) == 0.95
+    with pytest.raises(ValueError, match="Shapes differ"):
+        share_within_steps(actual[:5], expected, step=1.0, steps=3)
