@@ -64,6 +64,50 @@ def _compile(model, num_classes, ignore_label, optimizer=None):
     return model
 
 
+def _weight_keys(layer):
+    """(name inside the layer, occurrence) of each weight: a QAT wrapper names the
+    ranges of several inner kernels alike (`kernel_min:0`)."""
+    keys, seen = [], {}
+    for weight in layer.weights:
+        # Variable names repeat their layer's name, which carries a counter
+        # (`quantize_layer_1/quantize_layer_1_max:0`) that depends on what the
+        # process built before.
+        name = weight.name.replace(layer.name, "<layer>")
+        name = name.replace(getattr(layer, "layer", layer).name, "<inner>")
+        seen[name] = seen.get(name, -1) + 1
+        keys.append((name, seen[name]))
+    return keys
+
+
+def _copy_weights_layer_by_layer(source, target):
+    """Copies the weights of one QAT model into another of the same architecture.
+
+    Matched per layer and by name within it, not by `get_weights()` order: a
+    QAT SavedModel reloaded in `quantize_scope()` lists some layers' variables
+    in another order than a freshly quantized model.
+    """
+    if len(source.layers) != len(target.layers):
+        raise ValueError(
+            f"The QAT model has {len(source.layers)} layers, its rebuilt copy "
+            f"{len(target.layers)}: the model does not match its training summary."
+        )
+    pairs = []
+    for source_layer, target_layer in zip(source.layers, target.layers):
+        found = dict(zip(_weight_keys(source_layer), source_layer.weights))
+        wanted = dict(zip(_weight_keys(target_layer), target_layer.weights))
+        shapes = {key: tuple(w.shape) for key, w in found.items()}
+        if shapes != {key: tuple(w.shape) for key, w in wanted.items()}:
+            raise ValueError(
+                f"Layer {source_layer.name} of the QAT model has weights {shapes}, its "
+                f"rebuilt copy {target_layer.name} "
+                f"{ {key: tuple(w.shape) for key, w in wanted.items()} }: the model does not "
+                "match its training summary."
+            )
+        pairs += [(weight, found[key]) for key, weight in wanted.items()]
+    for weight, value in pairs:  # only once all match: a mismatch changes nothing
+        weight.assign(value)
+
+
 def _static_qat_copy(summary, qat_model):
     """The QAT model rebuilt on a batch-1 input (constant shapes for the GPU
     delegate), holding `qat_model`'s weights and quantization ranges, its
@@ -72,7 +116,7 @@ def _static_qat_copy(summary, qat_model):
     from keras_psa.quantization.quantize_model import quantize_model
 
     static = quantize_model(build_from_summary(summary, batch_size=1))
-    static.set_weights(qat_model.get_weights())
+    _copy_weights_layer_by_layer(qat_model, static)
     # The exported model and the Keras model it is checked against add the same biases.
     snap_biases_to_integer_grid(static)
     return static
