@@ -8,6 +8,7 @@ accelerated and within three steps of the CPU's int8 outputs, and what XNNPACK t
 import numpy as np
 import pytest
 
+from keras_psa.export.errors import share_within_steps
 from keras_psa.keras_flavor import keras
 from keras_psa.models import build_segmentation_model
 from tests.quantization.conftest import assert_int8_inside
@@ -70,7 +71,7 @@ def test_qat_segmenter_is_int8_on_cpu_gpu_and_xnnpack(backbone, attention, tmp_p
         (cpu_key,) = [key for key in outputs.files if key.startswith("cpu/")]
         cpu, gpu_out = outputs[cpu_key], outputs["gpu/" + cpu_key[4:]]
     step = output_step(interpreter)
-    gpu_within = float(np.mean(np.abs(gpu_out - cpu) <= 3 * step * (1 + 1e-4)))
+    gpu_within = share_within_steps(gpu_out, cpu, step, 3)
     assert gpu_within >= 0.99, (gpu_within, step, np.abs(gpu_out - cpu).max())
 
     xnnpack = check_xnnpack_delegation(path)
@@ -93,5 +94,5 @@ def test_qat_segmenter_is_int8_on_cpu_gpu_and_xnnpack(backbone, attention, tmp_p
     assert float_inside <= left | {"DEQUANTIZE"}, float_inside
     (int8_out,) = run_tflite(str(path), images[:1])
     (cpu_out,) = run_tflite(str(cpu_path), images[:1])
-    cpu_within = float(np.mean(np.abs(cpu_out - int8_out) <= step * (1 + 1e-4)))
+    cpu_within = share_within_steps(cpu_out, int8_out, step, 1)
     assert cpu_within >= 0.99, cpu_within
