@@ -68,6 +68,21 @@ def parse_args(argv=None):
     return args
 
 
+def _parity_images(args, count=4):
+    """The first calibration images (real data when --representative names
+    some), None for random ones."""
+    if args.representative == "random":
+        return None
+    import numpy as np
+
+    from keras_psa import export
+
+    _, height, width, channels = export.inspect_model(args.output)["inputs"][0]["shape"]
+    return np.concatenate(list(export.representative_images(
+        args.representative, (height, width), channels, num_samples=count,
+        pixel_range=tuple(args.pixel_range))))
+
+
 def main(argv=None):
     args = parse_args(argv)
     from keras_psa import export
@@ -104,7 +119,8 @@ def main(argv=None):
         checks.append(export.check_xnnpack_delegation(args.output))
     if "parity" in args.checks and model is not None:
         checks.append(export.check_keras_parity(model, args.output,
-                                                pixel_range=tuple(args.pixel_range)))
+                                                pixel_range=tuple(args.pixel_range),
+                                                images=_parity_images(args)))
     conversion = {"source": args.model, "quantization": args.quantization,
                   "input_size": args.input_size, "int8_io": args.int8_io,
                   "representative": args.representative if args.quantization == "int8" else None,

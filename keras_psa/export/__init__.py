@@ -17,6 +17,7 @@ from keras_psa.export.parity import check_keras_parity
 from keras_psa.export.quantization_mode import QUANTIZATION_MODES
 from keras_psa.export.quantization_mode import infer_quantization_mode
 from keras_psa.export.report import write_report
+from keras_psa.export.representative_data import representative_images
 from keras_psa.export.tflite_graph import TFLiteGraph
 from keras_psa.export.xnnpack_delegation import check_xnnpack_delegation
 
@@ -35,6 +36,7 @@ __all__ = [
     "convert_model",
     "infer_quantization_mode",
     "inspect_model",
+    "representative_images",
     "run_gpu_accelerator",
     "run_tflite",
     "select_float_nodes",

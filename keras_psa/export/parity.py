@@ -16,8 +16,9 @@ from keras_psa.export.quantization_mode import infer_quantization_mode
 
 
 def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, seed=0,
-                       pixel_range=(0.0, 1.0), xnnpack=True, int8_steps=None, int8_share=0.99):
-    """Compares a Keras model with its `.tflite` conversion on random images.
+                       pixel_range=(0.0, 1.0), xnnpack=True, int8_steps=None, int8_share=0.99,
+                       images=None):
+    """Compares a Keras model with its `.tflite` conversion on random or given images.
 
     Args:
         keras_model: a Keras model or a path `load_model` accepts.
@@ -32,6 +33,9 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
             all-int8 file: pass when at least `int8_share` of the output
             elements are within `int8_steps` steps of the output's int8
             tensor, instead of the max-based `tolerance` (single-output models).
+        images: the inputs, `(N, H, W, C)` (real data: a trained model fed
+            noise runs outside the ranges its int8 file was calibrated or
+            trained for); default `num_inputs` uniform random images.
 
     Returns:
         A `CheckResult` named `"keras_parity"` with the worst error per output.
@@ -42,7 +46,20 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
     tolerance = KERAS_TOLERANCE[mode] if tolerance is None else tolerance
     interpreter = make_interpreter(tflite_path, xnnpack=xnnpack)
     shape = tuple(interpreter.get_input_details()[0]["shape"])
-    rng = np.random.default_rng(seed)
+    if images is None:
+        rng = np.random.default_rng(seed)
+        images = [rng.uniform(*pixel_range, size=shape).astype(np.float32)
+                  for _ in range(num_inputs)]
+    else:
+        images = np.asarray(images, dtype=np.float32)
+        if images.ndim != len(shape) or images.shape[1:] != shape[1:] or not len(images):
+            raise ValueError(
+                f"`images` must be a non-empty array of inputs of shape "
+                f"(N, {', '.join(str(int(d)) for d in shape[1:])}) "
+                f"for {tflite_path}. Received: images of shape {images.shape}"
+            )
+        images = [image[None] for image in images]
+        num_inputs = len(images)
     steps = list(output_steps(tflite_path).values()) if int8_steps is not None else []
     if int8_steps is not None and (len(steps) != 1 or steps[0] is None):
         raise ValueError(
@@ -50,8 +67,7 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
             f"Received: {tflite_path} with output steps {steps}"
         )
     worst, shares = [], []
-    for _ in range(num_inputs):
-        image = rng.uniform(*pixel_range, size=shape).astype(np.float32)
+    for image in images:
         expected = keras_model(image, training=False)
         expected = expected if isinstance(expected, (list, tuple)) else [expected]
         actual = run_tflite(tflite_path, image, interpreter=interpreter)

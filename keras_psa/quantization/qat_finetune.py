@@ -14,6 +14,7 @@ from keras_psa.quantization.qat_config import QATConfig
 from keras_psa.quantization.require_tf_keras import require_tf_keras
 
 MONITOR = "val_mean_iou"
+PARITY_IMAGES = 4
 
 
 def read_float_run(float_run, checkpoint="model"):
@@ -135,10 +136,12 @@ def convert_qat_model(qat_model, output_path):
     return tflite_bytes
 
 
-def device_checks(tflite_path, keras_model, image, gpu_run=True, int8_steps=None):
+def device_checks(tflite_path, keras_model, images, gpu_run=True, int8_steps=None):
     """Static GPU rules, the real GPU accelerator, XNNPACK and Keras parity.
 
-    `int8_steps`: judge parity in output steps (a fake-quant `keras_model`).
+    `images`: validation images `(N, H, W, 3)`; the GPU run takes the first,
+    parity all of them. `int8_steps`: judge parity in output steps (a
+    fake-quant `keras_model`).
     """
     from ai_edge_litert.interpreter import Interpreter
 
@@ -149,11 +152,11 @@ def device_checks(tflite_path, keras_model, image, gpu_run=True, int8_steps=None
     if gpu_run:
         signature = Interpreter(model_path=os.fspath(tflite_path)).get_signature_list()
         name = next(iter(signature.values()))["inputs"][0]
-        checks.append(export.run_gpu_accelerator(tflite_path, inputs={name: image},
+        checks.append(export.run_gpu_accelerator(tflite_path, inputs={name: images[:1]},
                                                  tolerance=GPU_TOLERANCE["int8"]))
     checks.append(export.check_xnnpack_delegation(tflite_path))
-    checks.append(export.check_keras_parity(keras_model, tflite_path, num_inputs=2,
-                                            pixel_range=(0.0, 255.0), int8_steps=int8_steps))
+    checks.append(export.check_keras_parity(keras_model, tflite_path, images=images,
+                                            int8_steps=int8_steps))
     return checks
 
 
@@ -285,7 +288,7 @@ def qat_finetune(config, verbose="auto"):
     export.convert_model(float_model, ptq_path, quantization="int8", representative=dataset,
                          num_calibration_samples=config.ptq_samples, float_ops=float_ops)
 
-    image = validation_examples(dataset, image_size, count=1, seed=data_seed)[0]
+    images = validation_examples(dataset, image_size, count=PARITY_IMAGES, seed=data_seed)[0]
     static_float = build_from_summary(float_summary, batch_size=1)
     static_float.set_weights(float_model.get_weights())
     reports, checks = {}, {}
@@ -300,7 +303,7 @@ def qat_finetune(config, verbose="auto"):
     ):
         # The QAT files against their fake-quant model: the issue's "within one
         # step on 99% of elements"; PTQ against the float model: max-based.
-        found = device_checks(path, reference, image, gpu_run=config.gpu_run,
+        found = device_checks(path, reference, images, gpu_run=config.gpu_run,
                               int8_steps=1 if name.startswith("qat") else None)
         checks[name] = [check.to_dict() for check in found]
         reports[name] = export.write_report(path, found, conversion)[1]

@@ -15,6 +15,9 @@ from tensorflow_model_optimization.python.core.quantization.keras.default_8bit i
 from tensorflow_model_optimization.python.core.quantization.keras.graph_transformations import (
     model_transformer,
 )
+from tensorflow_model_optimization.python.core.quantization.keras.graph_transformations.transforms import (  # noqa: E501
+    LayerPattern,
+)
 
 from keras_psa.quantization.depthwise_conv_quantize_config import DepthwiseConvQuantizeConfig
 
@@ -33,6 +36,15 @@ def _weights_only_config(class_name, disable_per_axis):
     return default_8bit_quantize_configs.NoOpQuantizeConfig()
 
 
+# The converter fuses a ReLU into the op before it, which then writes the
+# ReLU's int8 grid directly: a fake-quant between them would round twice
+# where the int8 model rounds once. tfmot lists Add and the weighted layers;
+# the hard-sigmoid's `ReLU(6)(x + 3)` of MobileNetV3 (ScalarArithmetic, as
+# quantize_model rewrites the TFOpLambda) and a Multiply fuse the same way.
+# Grouped: tfmot anchors the pattern as `^...$`.
+_FUSED_BEFORE_RELU = "(Add|Multiply|(keras_psa>)?ScalarArithmetic|Conv2D|DepthwiseConv2D|Dense)"
+
+
 class _LayerReLUQuantize(default_8bit_transforms.LayerReLUQuantize):
     # tfmot's version gives the layer before the ReLU a NoOpQuantizeConfig,
     # which also drops its kernel quantization: the fake-quant model then
@@ -42,6 +54,9 @@ class _LayerReLUQuantize(default_8bit_transforms.LayerReLUQuantize):
     def __init__(self, disable_per_axis=False):
         super().__init__()
         self._disable_per_axis = disable_per_axis
+
+    def pattern(self):
+        return LayerPattern("ReLU", inputs=[LayerPattern(_FUSED_BEFORE_RELU)])
 
     def replacement(self, match_layer):
         feeding = match_layer.input_layers[0]
@@ -61,7 +76,9 @@ class _LayerReLUQuantize(default_8bit_transforms.LayerReLUQuantize):
 
 class _LayerReluActivationQuantize(_LayerReLUQuantize):
     def pattern(self):
-        return default_8bit_transforms.LayerReluActivationQuantize().pattern()
+        relu = default_8bit_transforms.LayerReluActivationQuantize().pattern()
+        return LayerPattern(relu.class_name, relu.config,
+                            inputs=[LayerPattern(_FUSED_BEFORE_RELU)])
 
 
 class QuantizeLayoutTransform(
@@ -69,10 +86,12 @@ class QuantizeLayoutTransform(
 ):
     """The layout transforms of `QuantizeScheme`: tfmot 0.8's default 8-bit list.
 
-    The same list and order, except that a Conv2D, DepthwiseConv2D or Dense
-    layer directly followed by a ReLU keeps its kernel quantization (tfmot
-    removes it along with the output fake-quant, so QAT trains with float
-    kernels that the converter then rounds to int8).
+    The same list and order, except for the layer directly before a ReLU
+    (whose output fake-quant goes, as the converter fuses the ReLU into it):
+    a Conv2D, DepthwiseConv2D or Dense layer keeps its kernel quantization
+    (tfmot removes it along with the output fake-quant, so QAT trains with
+    float kernels that the converter then rounds to int8), and Multiply and
+    the package's `x + c` / `x * c` layer are covered besides Add.
 
     Args:
         disable_per_axis: per-tensor kernels, as the scheme's option.

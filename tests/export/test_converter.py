@@ -62,6 +62,26 @@ def test_parity_with_keras(keras_path, converted, mode):
         assert max(result.details["relative_error"]) <= 1e-4
 
 
+def test_parity_on_given_images(keras_path, converted):
+    from keras_psa.export.errors import relative_error
+    from keras_psa.export.model_loading import load_model
+
+    images = np.random.default_rng(5).random((3, SIZE, SIZE, 3), np.float32)
+    result = check_keras_parity(keras_path, converted["int8"], images=images)
+    assert result.passed and result.details["num_inputs"] == 3, result.summary()
+    model = load_model(keras_path)
+    expected = max(relative_error(run_tflite(converted["int8"], image[None])[0],
+                                  np.asarray(model(image[None])))
+                   for image in images)
+    assert result.details["relative_error"] == pytest.approx([expected], rel=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(2, SIZE + 1, SIZE, 3), (SIZE, SIZE, 3), (0, SIZE, SIZE, 3)])
+def test_parity_rejects_images_of_another_shape(keras_path, converted, shape):
+    with pytest.raises(ValueError, match=r"`images` must be .*\(N, 16, 16, 3\)"):
+        check_keras_parity(keras_path, converted["float32"], images=np.zeros(shape, "float32"))
+
+
 def test_int8_io(tmp_path):
     path = tmp_path / "int8_io.tflite"
     convert_model(conv_net(), path, quantization="int8", input_size=(SIZE, SIZE),

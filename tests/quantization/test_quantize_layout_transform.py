@@ -91,3 +91,40 @@ def test_per_tensor_option_reaches_the_relu_transform(disable_per_axis):
                 if type(getattr(layer, "layer", None)).__name__ == "Conv2D")
     kernel_range = conv._weight_vars[0][2]["max_var"]
     assert kernel_range.shape == (() if disable_per_axis else (16,))
+
+
+def relu_after_elementwise(kind):
+    """MobileNetV3's hard-sigmoid `ReLU(6)(x + 3) * (1 / 6)`, or a ReLU after `x * c` or
+    after a Multiply layer: ops the converter fuses the ReLU into."""
+    inputs = keras.Input((8, 8, 4), batch_size=1)
+    x = keras.layers.Conv2D(8, 1)(inputs)
+    if kind == "hard_sigmoid":
+        y = keras.layers.Multiply()([x, keras.layers.ReLU(6.0)(x + 3.0) * (1.0 / 6.0)])
+    elif kind == "scalar_multiply":
+        y = keras.layers.ReLU()(x * 0.5)
+    else:
+        y = keras.layers.ReLU()(keras.layers.Multiply()([x, x]))
+    return keras.Model(inputs, keras.layers.Conv2D(4, 1)(y))
+
+
+@pytest.mark.parametrize("kind", ["hard_sigmoid", "scalar_multiply", "multiply"])
+def test_no_fake_quant_between_an_elementwise_op_and_its_relu(kind):
+    from keras_psa.quantization import quantize_model
+    from keras_psa.quantization import snap_biases_to_integer_grid
+    from tests.quantization.conftest import assert_int8_inside
+
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).uniform(-3, 3, (16, 8, 8, 4)).astype("float32")
+    qat_model = quantize_model(relu_after_elementwise(kind))
+    qat_model.compile(optimizer="adam", loss="mse")
+    qat_model.fit(x, np.zeros((16, 8, 8, 4), "float32"), batch_size=16, epochs=50, verbose=0)
+    snap_biases_to_integer_grid(qat_model)
+    tflite_model = convert_default(qat_model)
+    interpreter = interpreter_for(tflite_model)
+    assert_int8_inside(interpreter)
+    # The int8 op writes the ReLU's grid directly; with a fake-quant before the
+    # ReLU the Keras model rounded twice. Measured: 100% exact; with tfmot's
+    # transform 92.7% (hard-sigmoid), 81.3%, 50.9%.
+    differences = xnnpack_differences_in_steps(tflite_model, qat_model, x[:4],
+                                               output_step(interpreter))
+    assert np.mean(differences < 0.5) >= 0.999, np.mean(differences < 0.5)

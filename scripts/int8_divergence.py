@@ -1,0 +1,87 @@
+"""Where a QAT model's int8 TFLite file starts to disagree with its fake-quant Keras model.
+
+For a finished `examples/qat_finetune.py` run: cuts the exported (batch-1,
+biases snapped) QAT model after each layer, converts each cut with
+`Optimize.DEFAULT` as `qat_finetune` does, runs it on XNNPACK and prints the
+share of its int8 output within 0 / 1 steps of the fake-quant Keras output on
+validation images. A share that decays gradually says rounding flips spread; a
+sudden drop names the layer whose int8 kernel computes something else.
+
+TF_USE_LEGACY_KERAS=1 python scripts/int8_divergence.py runs/pipeline/float runs/pipeline/qat
+"""
+
+import argparse
+import os
+import tempfile
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from ai_edge_litert.interpreter import Interpreter  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from keras_psa.data import validation_examples  # noqa: E402
+from keras_psa.export.output_steps import output_steps  # noqa: E402
+from keras_psa.keras_flavor import keras  # noqa: E402
+from keras_psa.quantization import quantize_scope  # noqa: E402
+from keras_psa.quantization.qat_finetune import _static_qat_copy  # noqa: E402
+from keras_psa.quantization.qat_finetune import read_float_run  # noqa: E402
+
+
+def cut_agreement(model, layer, images, folder):
+    """(exact share, share within one step, output step) of the model cut after `layer`."""
+    cut = keras.Model(model.input, layer.output)
+    converter = tf.lite.TFLiteConverter.from_keras_model(cut)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    path = os.path.join(folder, f"{layer.name}.tflite")
+    with open(path, "wb") as file:
+        file.write(converter.convert())
+    (step,) = output_steps(path).values() or [None]
+    if step is None:
+        return None
+    interpreter = Interpreter(model_path=path, num_threads=1)
+    interpreter.allocate_tensors()
+    runner = interpreter.get_signature_runner()
+    (name,) = runner.get_input_details()
+    differences = []
+    for image in images:
+        (got,) = runner(**{name: image[None]}).values()
+        differences.append(np.abs(got - np.asarray(cut(image[None], training=False))).ravel())
+    differences = np.concatenate(differences) / step
+    return float(np.mean(differences < 0.5)), float(np.mean(differences < 1.5)), step
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("float_run", help="the float run folder (train_segmentation output)")
+    parser.add_argument("qat_run", help="the qat_finetune output folder (with qat_savedmodel/)")
+    parser.add_argument("--images", type=int, default=2, help="validation images (default 2)")
+    parser.add_argument("--every", type=int, default=1, help="cut after every Nth layer")
+    args = parser.parse_args()
+    _, summary = read_float_run(args.float_run)
+    with quantize_scope():
+        qat_model = keras.models.load_model(os.path.join(args.qat_run, "qat_savedmodel"),
+                                            compile=False)
+    static = _static_qat_copy(summary, qat_model)
+    config = summary["config"]
+    images = validation_examples(config["dataset"], config["image_size"], count=args.images,
+                                 seed=config["data_seed"])[0]
+    layers = [layer for layer in static.layers[1:]
+              if not isinstance(layer.output, (list, tuple))][::args.every]
+    print("| layer | output step | exact | within 1 step |")
+    print("|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as folder:
+        for layer in tqdm(layers, desc="cuts"):
+            try:
+                found = cut_agreement(static, layer, images, folder)
+            except Exception as error:  # a cut the converter cannot take: say so, go on
+                tqdm.write(f"| {layer.name} | conversion failed: {type(error).__name__} | | |")
+                continue
+            if found is not None:
+                exact, within, step = found
+                tqdm.write(f"| {layer.name} | {step:.3g} | {exact:.4f} | {within:.4f} |")
+
+
+if __name__ == "__main__":
+    main()
