@@ -43,6 +43,9 @@ def parse_args(argv=None):
     fit.add_argument("--batch-size", type=int, default=16)
     fit.add_argument("--lr", type=float, default=2e-4, help="peak learning rate (cosine)")
     fit.add_argument("--backup-steps", type=int, default=25)
+    fit.add_argument("--calibration-batches", type=int, default=8,
+                     help="training batches that set the activation ranges before QAT "
+                          "(0: tfmot's [-6, 6] start)")
     fit.add_argument("--seed", type=int, default=0)
     ptq = parser.add_argument_group("post-training int8 (comparison)")
     ptq.add_argument("--ptq-samples", type=int, default=100, help="calibration images")
@@ -81,7 +84,8 @@ def main(argv=None):
         dataset=args.dataset, image_size=args.image_size, batch_size=args.batch_size,
         steps=args.steps, steps_per_epoch=args.steps_per_epoch, learning_rate=args.lr,
         train_examples=args.train_examples, data_seed=args.data_seed,
-        backup_steps=args.backup_steps, ptq_samples=args.ptq_samples,
+        backup_steps=args.backup_steps, calibration_batches=args.calibration_batches,
+        ptq_samples=args.ptq_samples,
         ptq_float_ops=float_ops, gpu_run=not args.no_gpu_run, seed=args.seed,
     )
     summary = qat_finetune(config, verbose=args.verbose)

@@ -34,7 +34,7 @@ def cut_agreement(model, layer, images, folder):
     cut = keras.Model(model.input, layer.output)
     converter = tf.lite.TFLiteConverter.from_keras_model(cut)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    path = os.path.join(folder, f"{layer.name}.tflite")
+    path = os.path.join(folder, layer.name.replace("/", "_") + ".tflite")
     with open(path, "wb") as file:
         file.write(converter.convert())
     (step,) = output_steps(path).values() or [None]

@@ -24,6 +24,7 @@ from ai_edge_litert.interpreter import OpResolverType  # noqa: E402
 from keras_psa.keras_flavor import keras  # noqa: E402
 from keras_psa.models import build_segmentation_model  # noqa: E402
 from keras_psa.models import set_batch_norm_statistics  # noqa: E402
+from keras_psa.quantization import calibrate_quantization_ranges  # noqa: E402
 from keras_psa.quantization import quantize_model  # noqa: E402
 from keras_psa.quantization import snap_biases_to_integer_grid  # noqa: E402
 
@@ -50,7 +51,7 @@ def differences_in_steps(interpreter, model, images, step):
     return np.concatenate(differences) / step
 
 
-def qat_model_for(spec, images, fits, snap, alpha=None, epochs=1):
+def qat_model_for(spec, images, fits, snap, alpha=None, epochs=1, calibrate=True):
     backbone, attention, head = spec.split(":")
     keras.utils.set_random_seed(0)
     model = build_segmentation_model(
@@ -60,6 +61,8 @@ def qat_model_for(spec, images, fits, snap, alpha=None, epochs=1):
     )
     set_batch_norm_statistics(model, images)
     qat_model = quantize_model(model)
+    if calibrate:
+        calibrate_quantization_ranges(qat_model, images)
     qat_model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="mse")
     for _ in range(fits):
         qat_model.fit(images, np.asarray(model(images)), batch_size=len(images), epochs=epochs,
@@ -73,6 +76,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+", help="BACKBONE:ATTENTION:HEAD, ATTENTION 'none'")
     parser.add_argument("--no-snap", action="store_true", help="skip snap_biases_to_integer_grid")
+    parser.add_argument("--no-calibration", action="store_true",
+                        help="keep tfmot's [-6, 6] range start (skip "
+                             "calibrate_quantization_ranges)")
     parser.add_argument("--fits", type=int, default=3, help="QAT steps, one fit call each")
     parser.add_argument("--epochs", type=int, default=1, help="QAT steps per fit call")
     parser.add_argument("--size", type=int, default=64)
@@ -85,7 +91,7 @@ def main():
     print("|---|---|---|---|---|---|")
     for spec in args.models:
         qat_model = qat_model_for(spec, images, args.fits, not args.no_snap, args.alpha,
-                                  args.epochs)
+                                  args.epochs, not args.no_calibration)
         converter = tf.lite.TFLiteConverter.from_keras_model(qat_model)
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         tflite_model = converter.convert()

@@ -12,8 +12,10 @@ from keras_psa.quantization.integer_bias_grid import snap_biases_to_integer_grid
 from keras_psa.quantization.keras3_handover import load_keras3_weights
 from keras_psa.quantization.quantize_model import quantize_model
 from keras_psa.quantization.quantize_model import quantize_scope
+from keras_psa.quantization.range_calibration import calibrate_quantization_ranges
 
 __all__ = [
+    "calibrate_quantization_ranges",
     "load_keras3_weights",
     "quantize_model",
     "quantize_scope",

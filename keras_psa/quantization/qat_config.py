@@ -26,6 +26,9 @@ class QATConfig:
             run's).
         data_seed: seeds the data (None: the float run's).
         backup_steps: steps between two fault-tolerance backups.
+        calibration_batches: training batches that set the activation
+            ranges before fine-tuning (`calibrate_quantization_ranges`); 0
+            keeps tfmot's [-6, 6] start.
         ptq_samples: calibration images of the post-training int8 model.
         ptq_float_ops: TFLite ops the post-training int8 model keeps float
             (`()`: all int8, like the QAT model; `"auto"`: the converter's
@@ -47,6 +50,7 @@ class QATConfig:
     train_examples: int = None
     data_seed: int = None
     backup_steps: int = 25
+    calibration_batches: int = 8
     ptq_samples: int = 100
     ptq_float_ops: tuple = ()
     gpu_run: bool = True
@@ -58,6 +62,10 @@ class QATConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
+        if (not isinstance(self.calibration_batches, int)
+                or isinstance(self.calibration_batches, bool) or self.calibration_batches < 0):
+            raise ValueError("`calibration_batches` must be an int >= 0. "
+                             f"Received: calibration_batches={self.calibration_batches!r}")
         if self.checkpoint not in ("model", "best"):
             raise ValueError(
                 f"`checkpoint` must be 'model' or 'best'. Received: checkpoint={self.checkpoint!r}"

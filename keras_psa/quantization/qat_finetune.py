@@ -171,7 +171,8 @@ def qat_finetune(config, verbose="auto"):
     """Fine-tunes a float model with QAT and compares float, QAT and PTQ int8.
 
     Steps: rebuild the float run's model here and load its Keras 3 weights;
-    `quantize_model`; fine-tune (resumable: a `ResumableBackup` in
+    `quantize_model`; set its activation ranges from a few training batches
+    (`calibrate_quantization_ranges`); fine-tune (resumable: a `ResumableBackup` in
     `output_dir/backup`, the data stream restarted at the backup's step; a
     finished run's `qat_savedmodel/` is loaded instead of trained again);
     convert the QAT model with `Optimize.DEFAULT` (`qat_int8.tflite`, every op
@@ -196,6 +197,7 @@ def qat_finetune(config, verbose="auto"):
     started = time.time()
     import sys
 
+    import numpy as np
     import tensorflow as tf
 
     from keras_psa import export
@@ -206,6 +208,7 @@ def qat_finetune(config, verbose="auto"):
     from keras_psa.quantization.keras3_handover import load_keras3_weights
     from keras_psa.quantization.quantize_model import quantize_model
     from keras_psa.quantization.quantize_model import quantize_scope
+    from keras_psa.quantization.range_calibration import calibrate_quantization_ranges
     from keras_psa.training import ResumableBackup
     from keras_psa.training import learning_rate_schedule
     from keras_psa.training.tflite_mean_iou import tflite_mean_iou
@@ -223,7 +226,7 @@ def qat_finetune(config, verbose="auto"):
 
     data_args = dict(name=dataset, image_size=image_size, batch_size=config.batch_size,
                      seed=data_seed)
-    _, info = load_dataset(**data_args, split="train", num_examples=train_examples)
+    train_once, info = load_dataset(**data_args, split="train", num_examples=train_examples)
     if info.num_classes != num_classes:
         raise ValueError(
             f"`dataset` must have the float model's {num_classes} classes. "
@@ -255,6 +258,12 @@ def qat_finetune(config, verbose="auto"):
         resumed_from = backup.restore(qat_model)
         if resumed_from:
             print(f"Resuming QAT at step {resumed_from} from {backup.backup_dir}", flush=True)
+        elif config.calibration_batches:
+            images = np.concatenate([batch[0] for batch in train_once.take(
+                config.calibration_batches).as_numpy_iterator()])
+            count = calibrate_quantization_ranges(qat_model, images, config.batch_size)
+            print(f"Set {count} activation ranges from {len(images)} training images",
+                  flush=True)
         epochs = -(-config.steps // config.steps_per_epoch)
         epoch, offset = divmod(resumed_from, config.steps_per_epoch)
         fit_verbose = (1 if sys.stdout.isatty() else 2) if verbose == "auto" else int(verbose)

@@ -59,6 +59,8 @@ def test_qat_api_in_keras3_process_says_what_to_do():
         quantization.quantize_scope()
     with pytest.raises(RuntimeError, match="TF_USE_LEGACY_KERAS=1"):
         quantization.snap_biases_to_integer_grid(model)
+    with pytest.raises(RuntimeError, match="TF_USE_LEGACY_KERAS=1"):
+        quantization.calibrate_quantization_ranges(model, np.zeros((1, 8, 8, 8)))
 
 
 @pytest.mark.keras3_only
