@@ -58,6 +58,10 @@ def main():
     parser.add_argument("qat_run", help="the qat_finetune output folder (with qat_savedmodel/)")
     parser.add_argument("--images", type=int, default=2, help="validation images (default 2)")
     parser.add_argument("--every", type=int, default=1, help="cut after every Nth layer")
+    parser.add_argument("--layers", nargs="+", metavar="NAME",
+                        help="cut after these layers only (names of the QAT model)")
+    parser.add_argument("--start", type=int, default=0,
+                        help="first layer to cut after, by index (later cuts convert slower)")
     args = parser.parse_args()
     _, summary = read_float_run(args.float_run)
     with quantize_scope():
@@ -68,7 +72,9 @@ def main():
     images = validation_examples(config["dataset"], config["image_size"], count=args.images,
                                  seed=config["data_seed"])[0]
     layers = [layer for layer in static.layers[1:]
-              if not isinstance(layer.output, (list, tuple))][::args.every]
+              if not isinstance(layer.output, (list, tuple))][args.start::args.every]
+    if args.layers:
+        layers = [static.get_layer(name) for name in args.layers]
     print("| layer | output step | exact | within 1 step |")
     print("|---|---|---|---|")
     with tempfile.TemporaryDirectory() as folder:
