@@ -4,21 +4,24 @@ For a finished `examples/qat_finetune.py` run: cuts the exported (batch-1,
 biases snapped) QAT model after each layer, converts each cut with
 `Optimize.DEFAULT` as `qat_finetune` does, runs it on XNNPACK and prints the
 share of its int8 output within 0 / 1 steps of the fake-quant Keras output on
-validation images. A share that decays gradually says rounding flips spread; a
-sudden drop names the layer whose int8 kernel computes something else.
+validation images (TensorFlow on Eigen kernels, as the agreement script). A
+share that decays gradually says rounding flips spread; a sudden drop names
+the layer whose int8 kernel computes something else.
 
 TF_USE_LEGACY_KERAS=1 python scripts/int8_divergence.py runs/pipeline/float runs/pipeline/qat
 """
 
 import argparse
 import os
+import sys
 import tempfile
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 from ai_edge_litert.interpreter import Interpreter  # noqa: E402
+from int8_fake_quant_agreement import differences_in_steps  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from keras_psa.data import validation_examples  # noqa: E402
@@ -26,30 +29,22 @@ from keras_psa.export.output_steps import output_steps  # noqa: E402
 from keras_psa.keras_flavor import keras  # noqa: E402
 from keras_psa.quantization import quantize_scope  # noqa: E402
 from keras_psa.quantization.qat_finetune import _static_qat_copy  # noqa: E402
+from keras_psa.quantization.qat_finetune import convert_qat_model  # noqa: E402
 from keras_psa.quantization.qat_finetune import read_float_run  # noqa: E402
 
 
 def cut_agreement(model, layer, images, folder):
     """(exact share, share within one step, output step) of the model cut after `layer`."""
     cut = keras.Model(model.input, layer.output)
-    converter = tf.lite.TFLiteConverter.from_keras_model(cut)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
     path = os.path.join(folder, layer.name.replace("/", "_") + ".tflite")
-    with open(path, "wb") as file:
-        file.write(converter.convert())
-    (step,) = output_steps(path).values() or [None]
-    if step is None:
+    convert_qat_model(cut, path)  # the conversion qat_finetune exports with
+    steps = list(output_steps(path).values())
+    if len(steps) != 1 or steps[0] is None:
         return None
     interpreter = Interpreter(model_path=path, num_threads=1)
     interpreter.allocate_tensors()
-    runner = interpreter.get_signature_runner()
-    (name,) = runner.get_input_details()
-    differences = []
-    for image in images:
-        (got,) = runner(**{name: image[None]}).values()
-        differences.append(np.abs(got - np.asarray(cut(image[None], training=False))).ravel())
-    differences = np.concatenate(differences) / step
-    return float(np.mean(differences < 0.5)), float(np.mean(differences < 1.5)), step
+    differences = differences_in_steps(interpreter, cut, images, steps[0])
+    return float(np.mean(differences < 0.5)), float(np.mean(differences < 1.5)), steps[0]
 
 
 def main():
