@@ -5,7 +5,9 @@ With no .tflite files it builds the package's models and compares, in one run:
   - attention: PSA vs no attention vs SE vs CBAM in the head of MobileNetV3-Large
     LR-ASPP, float32 and int8 (the cost of PSA, target <= 3% over none);
   - backbones: int8 vs float32 for every backbone with an LR-ASPP head and no
-    attention (target int8 >= 2x faster).
+    attention (target int8 >= 2x faster);
+  - op kinds (--op-kinds, part of --full): int8 vs float32 for stacks of one kind of
+    MobileNetV3 op each, which shows what caps the backbones' int8 speed-up on this CPU.
 Ratios are medians of per-round ratios: the models run in turn every round, so a
 busy machine slows all of them alike.
 
@@ -18,6 +20,7 @@ Examples:
     python conversion/benchmark.py --full --output docs/
     python conversion/benchmark.py a_float32.tflite a_int8.tflite --output bench/
     python conversion/benchmark.py --mobilenet-demo --output bench/
+    python conversion/benchmark.py --op-kinds --skip-attention --skip-backbones
 """
 
 import argparse
@@ -37,7 +40,7 @@ ATTENTIONS = ("none", "psa_p", "psa_s", "se", "cbam")
 DEMO = {"attention_size": 128, "backbone_size": 128, "runs": 20, "warmup": 3,
         "attentions": ["none", "psa_p", "se"], "backbones": ["mobilenet_v3_large"]}
 FULL = {"attention_size": 512, "backbone_size": 256, "runs": 100, "warmup": 10,
-        "attentions": list(ATTENTIONS), "backbones": list(BACKBONES)}
+        "attentions": list(ATTENTIONS), "backbones": list(BACKBONES), "op_kinds": True}
 
 
 BENCHMARK_DATA = "shapes"  # images for BatchNorm statistics and int8 calibration
@@ -78,6 +81,10 @@ def parse_args(argv=None):
     parser.add_argument("--int8-io", action="store_true",
                         help="int8 models take and return int8 tensors (no DEQUANTIZE of the "
                              "full-resolution logits); default float input/output")
+    parser.add_argument("--op-kinds", action="store_true", default=None,
+                        help="also compare int8 vs float32 per kind of op (1x1 and 3x3 "
+                             "convolutions, depthwise, hard-swish, Add, channel gate, resize); "
+                             "on with --full")
     parser.add_argument("--mobilenet-demo", action="store_true",
                         help="convert keras.applications MobileNetV3Small (224x224, alpha 1) "
                              "to float32, plain int8, the package's int8 (float HARD_SWISH) "
@@ -151,6 +158,51 @@ def convert_segmentation_models(folder, specs, calibration_samples, progress, in
             paths[(spec, mode)] = (path, macs)
             progress.update()
     return paths
+
+
+def convert_op_kind_models(folder, progress):
+    """Converts each of `OP_KINDS` to float32 and int8. Returns {(name, mode): path}."""
+    from op_kind_models import OP_KINDS
+    from op_kind_models import op_kind_model
+
+    from keras_psa.export import convert_model
+
+    paths = {}
+    for name, shape, depth, int8_io in OP_KINDS:
+        model = op_kind_model(name, shape, depth)
+        for mode in ("float32", "int8"):
+            path = os.path.join(folder, f"op_{model.name}_{mode}.tflite")
+            if not os.path.isfile(path):
+                convert_model(model, path, mode, num_calibration_samples=8,
+                              int8_io=int8_io and mode == "int8")
+            paths[(name, mode)] = path
+            progress.update()
+    return paths
+
+
+def op_kind_table(results, paths):
+    from op_kind_models import OP_KINDS
+
+    from keras_psa.export.latency import paired_ratio
+
+    threads = sorted(results)
+    lines = ["### int8 vs float32 per kind of op (MobileNetV3-Small shapes at 256x256)", "",
+             "Each model stacks one kind of op; a backbone's int8 speed-up cannot exceed "
+             "that of the kinds that dominate it.", "",
+             "| op kind | input | layers | " + " | ".join(
+                 f"{t} thr float32 ms | {t} thr int8 ms | {t} thr speed-up" for t in threads)
+             + " |", "|---|---|---|" + "---|---|---|" * len(threads)]
+    rows = {}
+    for name, shape, depth, _ in OP_KINDS:
+        f32, i8 = paths[(name, "float32")], paths[(name, "int8")]
+        cells = []
+        for t in threads:
+            speedup = paired_ratio(results[t][f32], results[t][i8])
+            rows[(name, t)] = speedup
+            cells.append(f"{_ms(results[t][f32])} | {_ms(results[t][i8])} | {speedup:.2f}x")
+        lines.append(f"| {name} | {'x'.join(map(str, shape))} | {depth} | "
+                     + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n", rows
 
 
 def _ms(result):
@@ -272,6 +324,7 @@ def machine_note():
 
 
 def run_package_benchmark(args, folder):
+    from op_kind_models import OP_KINDS
     from tqdm import tqdm
 
     from keras_psa.export.latency import measure_latency
@@ -311,6 +364,17 @@ def run_package_benchmark(args, folder):
                     for s in group_specs for m in ("float32", "int8")}
             chart[f"int8 vs float32, LR-ASPP {args.backbone_size}px"] = bars
         sections.append(table)
+    if args.op_kinds:
+        with tqdm(total=2 * len(OP_KINDS), desc="convert (op kinds)") as progress:
+            kind_paths = convert_op_kind_models(folder, progress)
+        group_paths = list(kind_paths.values())
+        results = {t: measure_latency(group_paths, t, args.warmup, args.runs)
+                   for t in tqdm(args.threads, desc="latency (op kinds)")}
+        table, summary["op_kinds"] = op_kind_table(results, kind_paths)
+        sections.append(table)
+        chart["int8 vs float32 per kind of op"] = {
+            f"{name} {mode}": {t: results[t][path]["median_ms"] for t in args.threads}
+            for (name, mode), path in kind_paths.items()}
     return sections, chart, summary
 
 

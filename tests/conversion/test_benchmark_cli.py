@@ -45,3 +45,38 @@ def test_benchmark_of_package_models_reports_targets(tmp_path):
     # The no-attention model at the same size serves both comparisons.
     assert len(list(out.glob("*.tflite"))) == 4
     assert (out / "benchmark.png").stat().st_size > 1000
+
+
+def test_benchmark_op_kinds_compares_each_kind_float32_and_int8(tmp_path):
+    sys.path.insert(0, os.path.join(ROOT, "conversion"))
+    from op_kind_models import OP_KINDS
+
+    from keras_psa.export import TFLiteGraph
+
+    out = tmp_path / "bench"
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "conversion", "benchmark.py"), "--output", str(out),
+         "--op-kinds", "--skip-attention", "--skip-backbones", "--runs", "3", "--warmup", "1",
+         "--threads", "1"],
+        capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    text = (out / "benchmark.md").read_text()
+    assert "int8 vs float32 per kind of op" in text
+    for name, *_ in OP_KINDS:
+        assert f"| {name} |" in text, name
+    # The int8 files really run the kind in int8 (the float32 ones in float32).
+    main_op = {"op_DepthwiseConv2D_3x3": "DEPTHWISE_CONV_2D", "op_Add": "ADD",
+               "op_bilinear_resize_x8_logits": "RESIZE_BILINEAR"}
+    for stem, op_name in main_op.items():
+        for mode, dtype in (("int8", "INT8"), ("float32", "FLOAT32")):
+            graph = TFLiteGraph.from_file(str(out / f"{stem}_{mode}.tflite"))
+            dtypes = {op.outputs[0].dtype for op in graph.ops if op.name == op_name}
+            assert dtypes == {dtype}, (stem, mode, dtypes)
+
+
+def test_op_kind_model_names_the_kinds_it_knows():
+    sys.path.insert(0, os.path.join(ROOT, "conversion"))
+    from op_kind_models import op_kind_model
+
+    with pytest.raises(ValueError, match="`name` must be one of"):
+        op_kind_model("Conv3D", (8, 8, 4), 1)
