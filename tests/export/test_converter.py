@@ -9,6 +9,7 @@ from keras_psa.export import convert_model
 from keras_psa.export import infer_quantization_mode
 from keras_psa.export import inspect_model
 from keras_psa.export import run_tflite
+from keras_psa.keras_flavor import keras
 from tests.export.tiny_models import conv_net
 
 SIZE = 16
@@ -17,6 +18,9 @@ SIZE = 16
 @pytest.fixture(scope="module")
 def keras_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("keras") / "conv_net.keras"
+    # Fixed weights: with whatever the global seed was (test order under xdist),
+    # the int8 error on uniform-noise images ranged 0.017-0.185 over 8 seeds.
+    keras.utils.set_random_seed(0)
     conv_net().save(path)
     return str(path)
 
