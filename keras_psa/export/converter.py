@@ -61,9 +61,20 @@ def _convert_keeping_float(converter, representative, float_ops, float_scopes, i
     QuantizationDebugger denylists); with `xnnpack_fallback`, also the int8
     ops that XNNPACK still refuses."""
     options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=list(float_ops))
-    debugger = tf.lite.experimental.QuantizationDebugger(
-        converter=converter, debug_dataset=representative, debug_options=options
-    )
+    try:
+        debugger = tf.lite.experimental.QuantizationDebugger(
+            converter=converter, debug_dataset=representative, debug_options=options
+        )
+    except ValueError as error:
+        # The debugger's own message ("Please check if the quantized model is in
+        # debug mode") means that no op was left to quantize.
+        if "debug mode" not in str(error):
+            raise
+        raise ValueError(
+            "int8 conversion found no op to quantize: every quantizable op of this model is "
+            "kept float by `float_ops`. Pass `float_ops=()` to quantize them, or convert "
+            f"with quantization='float32'. Received: float_ops={tuple(float_ops)}"
+        ) from None
     # Node names are those of the calibrated (still float) model, which the
     # quantizer matches against.
     nodes = select_float_nodes(debugger.calibrated_model, float_scopes) if float_scopes else []

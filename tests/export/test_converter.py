@@ -113,3 +113,18 @@ def test_rejects_unknown_mode_and_bad_files(tmp_path):
         TFLiteGraph.from_file(bogus)
     with pytest.raises(ValueError, match="input_size"):
         convert_model(conv_net(), quantization="float32")
+
+
+@pytest.mark.flavor_independent  # tf_keras has no "hard_swish" activation
+def test_int8_with_every_op_kept_float_names_float_ops(tmp_path):
+    inputs = keras.Input((SIZE, SIZE, 3))
+    model = keras.Model(inputs, keras.layers.Activation("hard_swish")(inputs))
+    output = tmp_path / "hard_swish_int8.tflite"
+    with pytest.raises(ValueError, match=r"no op to quantize.*float_ops=\(\)"):
+        convert_model(model, output, quantization="int8", input_size=(SIZE, SIZE),
+                      num_calibration_samples=2)
+    assert not output.exists()
+    # Quantizing the op as it is works.
+    convert_model(model, output, quantization="int8", input_size=(SIZE, SIZE),
+                  num_calibration_samples=2, float_ops=())
+    assert {op.name for op in TFLiteGraph.from_file(output).ops} >= {"HARD_SWISH"}
