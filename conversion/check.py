@@ -33,7 +33,18 @@ def parse_args(argv=None):
     parser.add_argument("--reference", metavar="MODEL.keras",
                         help="Keras model (.keras/.h5/SavedModel) to compare outputs with")
     parser.add_argument("--num-inputs", type=int, default=4,
-                        help="random inputs for --reference (default 4)")
+                        help="inputs for --reference (default 4)")
+    parser.add_argument("--images", metavar="SOURCE",
+                        help="real inputs for --reference: a dataset name of keras_psa.data "
+                             "(digits, shapes) or a folder of images (default: random images "
+                             "in the model's pixel range)")
+    parser.add_argument("--pixel-range", nargs=2, type=float, default=None,
+                        metavar=("LOW", "HIGH"),
+                        help="value range the reference model takes (default: read from the "
+                             "Rescaling at its input; required for other models)")
+    parser.add_argument("--unsafe-load", action="store_true",
+                        help="load --reference even if that runs Python code stored in it (a "
+                             "Lambda layer); only for files you trust. Default: refused")
     parser.add_argument("--tolerance", type=float, default=None,
                         help="relative error bound for --reference and the GPU run "
                              "(default: per quantization mode)")
@@ -50,6 +61,8 @@ def parse_args(argv=None):
 
 
 def run_checks(args):
+    import numpy as np
+
     from keras_psa import export
     from keras_psa.export.quantization_mode import GPU_TOLERANCE
 
@@ -63,9 +76,26 @@ def run_checks(args):
     if args.xnnpack:
         checks.append(export.check_xnnpack_delegation(args.model, num_threads=args.threads))
     if args.reference:
-        checks.append(export.check_keras_parity(args.reference, args.model,
+        from keras_psa.export.input_range import resolve_pixel_range
+        from keras_psa.saving import load_model
+
+        reference = load_model(args.reference, allow_unsafe=args.unsafe_load)
+        if reference is None:
+            raise ValueError(f"`--reference` must be a Keras model; {args.reference} is a "
+                             "SavedModel without Keras metadata.")
+        pixel_range = tuple(args.pixel_range) if args.pixel_range else None
+        images = None
+        if args.images:
+            pixel_range = resolve_pixel_range(reference, pixel_range,
+                                              needed_for=f"--images {args.images}")
+            _, height, width, channels = export.inspect_model(args.model)["inputs"][0]["shape"]
+            images = np.concatenate(list(export.representative_images(
+                args.images, (height, width), channels, num_samples=args.num_inputs,
+                pixel_range=pixel_range)))
+        checks.append(export.check_keras_parity(reference, args.model,
                                                 num_inputs=args.num_inputs,
-                                                tolerance=args.tolerance))
+                                                tolerance=args.tolerance,
+                                                pixel_range=pixel_range, images=images))
     return checks
 
 

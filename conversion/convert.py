@@ -38,10 +38,12 @@ def parse_args(argv=None):
                              "(shapes, digits), a folder of images, or 'random' (default)")
     parser.add_argument("--num-calibration-samples", type=int, default=100,
                         help="calibration images for int8 (default 100)")
-    parser.add_argument("--pixel-range", nargs=2, type=float, default=(0.0, 1.0),
+    parser.add_argument("--pixel-range", nargs=2, type=float, default=None,
                         metavar=("LOW", "HIGH"),
-                        help="value range the model expects, for folder/random images "
-                             "(default 0 1)")
+                        help="value range the model takes, for random/folder calibration and "
+                             "parity images (default: read from the Rescaling at the model's "
+                             "input, 0 255 for the package's models; required for other "
+                             "models with random or folder images)")
     parser.add_argument("--int8-io", action="store_true",
                         help="int8 input and output tensors (int8 only; default float)")
     parser.add_argument("--float-ops", nargs="*", default=None, metavar="OP",
@@ -59,6 +61,9 @@ def parse_args(argv=None):
                         choices=["gpu-static", "gpu", "xnnpack", "parity"],
                         help="checks for the report (default gpu-static xnnpack parity; "
                              "'gpu' adds the real GPU-accelerator run)")
+    parser.add_argument("--unsafe-load", action="store_true",
+                        help="load the model even if that runs Python code stored in it (a "
+                             "Lambda layer); only for files you trust. Default: refused")
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 when a report check fails (default: report only)")
     args = parser.parse_args(argv)
@@ -68,7 +73,7 @@ def parse_args(argv=None):
     return args
 
 
-def _parity_images(args, count=4):
+def _parity_images(args, pixel_range, count=4):
     """The first calibration images (real data when --representative names
     some), None for random ones."""
     if args.representative == "random":
@@ -80,19 +85,23 @@ def _parity_images(args, count=4):
     _, height, width, channels = export.inspect_model(args.output)["inputs"][0]["shape"]
     return np.concatenate(list(export.representative_images(
         args.representative, (height, width), channels, num_samples=count,
-        pixel_range=tuple(args.pixel_range))))
+        pixel_range=pixel_range)))
 
 
 def main(argv=None):
     args = parse_args(argv)
     from keras_psa import export
-    from keras_psa.export.model_loading import load_model
+    from keras_psa.export.input_range import model_input_range
     from keras_psa.export.quantization_mode import GPU_TOLERANCE
+    from keras_psa.saving import load_model
 
     float_ops = "auto" if args.float_ops is None else tuple(args.float_ops)
     float_scopes = "auto" if args.float_scopes is None else tuple(args.float_scopes)
     try:
-        model = load_model(args.model)
+        model = load_model(args.model, allow_unsafe=args.unsafe_load)
+        pixel_range = tuple(args.pixel_range) if args.pixel_range else None
+        if pixel_range is None and model is not None:
+            pixel_range = model_input_range(model)
         export.convert_model(
             model if model is not None else args.model,
             args.output,
@@ -100,11 +109,12 @@ def main(argv=None):
             input_size=args.input_size,
             representative=args.representative,
             num_calibration_samples=args.num_calibration_samples,
-            pixel_range=tuple(args.pixel_range),
+            pixel_range=pixel_range,
             int8_io=args.int8_io,
             float_ops=float_ops,
             float_scopes=float_scopes,
             xnnpack_fallback=not args.no_xnnpack_fallback,
+            allow_unsafe=args.unsafe_load,
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -118,12 +128,17 @@ def main(argv=None):
     if "xnnpack" in args.checks:
         checks.append(export.check_xnnpack_delegation(args.output))
     if "parity" in args.checks and model is not None:
-        checks.append(export.check_keras_parity(model, args.output,
-                                                pixel_range=tuple(args.pixel_range),
-                                                images=_parity_images(args)))
+        try:
+            checks.append(export.check_keras_parity(model, args.output,
+                                                    pixel_range=pixel_range,
+                                                    images=_parity_images(args, pixel_range)))
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     conversion = {"source": args.model, "quantization": args.quantization,
                   "input_size": args.input_size, "int8_io": args.int8_io,
                   "representative": args.representative if args.quantization == "int8" else None,
+                  "pixel_range": pixel_range,
                   "float_ops": float_ops if args.quantization == "int8" else None,
                   "float_scopes": float_scopes if args.quantization == "int8" else None}
     _json_path, md_path = export.write_report(args.output, checks, conversion)

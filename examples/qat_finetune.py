@@ -52,6 +52,9 @@ def parse_args(argv=None):
     ptq.add_argument("--ptq-float-ops", nargs="*", default=[], metavar="OP",
                      help="TFLite ops kept float in the PTQ model (none: all int8, like QAT; "
                           "'auto': the converter's XNNPACK default)")
+    parser.add_argument("--unsafe-load", action="store_true",
+                        help="load the float model even if that runs Python code stored in it "
+                             "(a Lambda layer); only for files you trust. Default: refused")
     parser.add_argument("--no-gpu-run", action="store_true",
                         help="skip the run on LiteRT's GPU accelerator (SwiftShader)")
     parser.add_argument("--verbose", default="auto", choices=("auto", "0", "1", "2"),
@@ -87,6 +90,7 @@ def main(argv=None):
         backup_steps=args.backup_steps, calibration_batches=args.calibration_batches,
         ptq_samples=args.ptq_samples,
         ptq_float_ops=float_ops, gpu_run=not args.no_gpu_run, seed=args.seed,
+        allow_unsafe=args.unsafe_load,
     )
     summary = qat_finetune(config, verbose=args.verbose)
     with open(os.path.join(args.output_dir, "qat_summary.md")) as file:

@@ -11,6 +11,7 @@ import numpy as np
 
 from keras_psa import PolarizedSelfAttention
 from keras_psa.keras_flavor import keras
+from keras_psa.saving import load_model
 
 keras.utils.set_random_seed(0)
 inputs = keras.Input((None, None, 3))
@@ -28,10 +29,10 @@ history = model.fit(images, labels, batch_size=8, epochs=3, verbose=2)
 
 path = Path(tempfile.mkdtemp()) / "quickstart.keras"
 model.save(path)
-reloaded = keras.models.load_model(path, safe_mode=True)
+reloaded = load_model(path)  # keras_psa.saving: refuses files that would run code
 before, after = np.asarray(model(images[:4])), np.asarray(reloaded(images[:4]))
 print(f"loss {history.history['loss'][0]:.4f} -> {history.history['loss'][-1]:.4f}")
-print(f"saved to {path}; reloaded with safe_mode=True")
+print(f"saved to {path}; reloaded with keras_psa.saving.load_model (safe)")
 print(f"outputs match after reload: {np.array_equal(before, after)} "
       f"(max abs difference {np.max(np.abs(before - after)):.1e})")
 if not np.array_equal(before, after):

@@ -31,6 +31,7 @@ from keras_psa.quantization import quantize_scope  # noqa: E402
 from keras_psa.quantization.qat_finetune import _static_qat_copy  # noqa: E402
 from keras_psa.quantization.qat_finetune import convert_qat_model  # noqa: E402
 from keras_psa.quantization.qat_finetune import read_float_run  # noqa: E402
+from keras_psa.saving import load_model  # noqa: E402
 
 
 def cut_agreement(model, layer, images, folder):
@@ -60,8 +61,7 @@ def main():
     args = parser.parse_args()
     _, summary = read_float_run(args.float_run)
     with quantize_scope():
-        qat_model = keras.models.load_model(os.path.join(args.qat_run, "qat_savedmodel"),
-                                            compile=False)
+        qat_model = load_model(os.path.join(args.qat_run, "qat_savedmodel"))
     static = _static_qat_copy(summary, qat_model)
     config = summary["config"]
     images = validation_examples(config["dataset"], config["image_size"], count=args.images,

@@ -9,12 +9,16 @@ from tensorflow.lite.python import util as tflite_util
 from keras_psa.export.atomic_write import write_bytes_atomically
 from keras_psa.export.float_nodes import PSA_FLOAT_SCOPES
 from keras_psa.export.float_nodes import select_float_nodes
+from keras_psa.export.input_range import model_input_range
+from keras_psa.export.input_range import resolve_pixel_range
 from keras_psa.export.model_loading import keras_module_of
-from keras_psa.export.model_loading import load_model
 from keras_psa.export.model_loading import with_static_input
 from keras_psa.export.quantization_mode import check_quantization_mode
+from keras_psa.export.representative_data import needs_pixel_range
 from keras_psa.export.representative_data import representative_images
 from keras_psa.export.tflite_graph import TFLiteGraph
+from keras_psa.saving import deserialization_scope
+from keras_psa.saving import load_model
 
 
 def _saved_model_converter(model, tmp_dir):
@@ -113,11 +117,11 @@ def _configure(converter, quantization, representative, int8_io):
             converter.inference_output_type = tf.int8
 
 
-def convert_model(model, output_path=None, quantization="float32", input_size=None,
+def convert_model(model, output_path=None, quantization="float32", *, input_size=None,
                   representative="random", num_calibration_samples=100,
-                  pixel_range=(0.0, 1.0), int8_io=False, static_batch=True,
+                  pixel_range=None, int8_io=False, static_batch=True,
                   float_ops="auto", float_scopes="auto", xnnpack_fallback=True,
-                  decompose_hard_swish=False):
+                  decompose_hard_swish=False, allow_unsafe=False):
     """Converts a Keras model to a TFLite flatbuffer.
 
     Args:
@@ -133,7 +137,12 @@ def convert_model(model, output_path=None, quantization="float32", input_size=No
             `representative_images` ("random", dataset name, folder, callable
             or iterable).
         num_calibration_samples: images used for calibration.
-        pixel_range: value range of folder/random calibration images.
+        pixel_range: `(low, high)` the model takes, for random and folder
+            calibration images (named datasets, 0..255, are rescaled to it).
+            None (default): read from the `Rescaling` at the model's input
+            (`model_input_range`: 0..255 for the package's models); a model
+            without one needs it for random or folder images. A range that
+            contradicts the model's `Rescaling` is refused.
         int8_io: int8 input and output tensors (else float, with QUANTIZE and
             DEQUANTIZE at the ends) for "int8".
         float_ops: TFLite op names kept in float32 in an "int8" model, with
@@ -160,7 +169,10 @@ def convert_model(model, output_path=None, quantization="float32", input_size=No
             with RELU6 and two MULs, all int8, instead of a HARD_SWISH op that
             int8 XNNPACK lacks). For targets that need every op in int8; on
             XNNPACK (x86, measured) the default float HARD_SWISH islands are
-            faster: MobileNetV3Small 224x224 1.41 ms vs 1.94 ms decomposed.
+            faster (figures: docs/benchmark.md).
+        allow_unsafe: load and rebuild a model even if that runs code stored
+            in it (a `Lambda`); see `keras_psa.saving.load_model`. Defaults
+            to False.
 
     Returns:
         The `.tflite` bytes.
@@ -183,7 +195,12 @@ def convert_model(model, output_path=None, quantization="float32", input_size=No
         )
     source = model if isinstance(model, (str, os.PathLike)) else None
     if source is not None:
-        model = load_model(source)
+        model = load_model(source, allow_unsafe=allow_unsafe)
+    if quantization == "int8" and model is not None and (
+            needs_pixel_range(representative) or pixel_range is not None
+            or model_input_range(model) is not None):
+        pixel_range = resolve_pixel_range(
+            model, pixel_range, needed_for=f"int8 calibration on {representative!r} images")
     with tempfile.TemporaryDirectory(prefix="keras_psa_export_") as tmp:
         if model is None:  # a SavedModel that Keras cannot load: convert as is
             if input_size is not None:
@@ -195,8 +212,9 @@ def convert_model(model, output_path=None, quantization="float32", input_size=No
             shape = None
         else:
             if static_batch:
-                model = with_static_input(model, input_size,
-                                          decompose_hard_swish=decompose_hard_swish)
+                with deserialization_scope(allow_unsafe):
+                    model = with_static_input(model, input_size,
+                                              decompose_hard_swish=decompose_hard_swish)
             shape = tuple(model.inputs[0].shape)
             converter = _saved_model_converter(model, os.path.join(tmp, "saved_model"))
         if quantization == "int8" and shape is None:

@@ -1,22 +1,6 @@
-"""Loads Keras models from `.keras`, `.h5` and SavedModel paths, and pins their input."""
+"""Rebuilds loaded Keras models with a pinned input (loading itself: keras_psa.saving)."""
 
-import importlib
-import os
-
-from keras_psa.keras_flavor import USING_TF_KERAS
 from keras_psa.keras_flavor import keras
-
-_KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
-
-
-def _register_package_layers():
-    # Loading a model with PSA layers needs them registered; the layers module
-    # may not exist yet in every checkout.
-    for module in ("keras_psa.layers", "keras_psa.models"):  # models: ResizeLike, ...
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            pass
 
 
 def keras_module_of(model):
@@ -28,40 +12,6 @@ def keras_module_of(model):
 
         return tf_keras
     return keras
-
-
-def is_saved_model_dir(path):
-    return os.path.isdir(path) and os.path.isfile(os.path.join(path, "saved_model.pb"))
-
-
-def load_model(path):
-    """Loads a Keras model; returns None for a SavedModel that is not a Keras one.
-
-    `.keras`/`.h5` load with the active Keras flavor (safe mode: no pickled
-    code). A SavedModel directory is loaded with tf_keras when it was written by
-    Keras 2; any other SavedModel is converted as it is.
-    """
-    path = os.fspath(path)
-    _register_package_layers()
-    if path.endswith(_KERAS_SUFFIXES):
-        if not os.path.isfile(path):
-            raise ValueError(f"`model` must be an existing file. Received: model={path}")
-        try:
-            if USING_TF_KERAS:
-                return keras.models.load_model(path, compile=False, safe_mode=True)
-            return keras.saving.load_model(path, compile=False, safe_mode=True)
-        except Exception as error:
-            raise ValueError(f"Could not load Keras model {path}: {error}") from error
-    if is_saved_model_dir(path):
-        if not os.path.isfile(os.path.join(path, "keras_metadata.pb")):
-            return None
-        import tf_keras
-
-        return tf_keras.models.load_model(path, compile=False)
-    raise ValueError(
-        "`model` must be a .keras or .h5 file or a SavedModel directory. "
-        f"Received: model={path}"
-    )
 
 
 def _is_hard_swish_activation(layer):

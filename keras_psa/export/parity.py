@@ -1,5 +1,8 @@
 """Keras vs TFLite parity over a few inputs."""
 
+import os
+import warnings
+
 import numpy as np
 
 from keras_psa.export.check_result import FAILED
@@ -7,17 +10,19 @@ from keras_psa.export.check_result import PASSED
 from keras_psa.export.check_result import CheckResult
 from keras_psa.export.errors import relative_error
 from keras_psa.export.errors import share_within_steps
+from keras_psa.export.input_range import model_input_range
+from keras_psa.export.input_range import resolve_pixel_range
 from keras_psa.export.litert_runner import make_interpreter
 from keras_psa.export.litert_runner import run_tflite
-from keras_psa.export.model_loading import load_model
 from keras_psa.export.output_steps import output_steps
 from keras_psa.export.quantization_mode import KERAS_TOLERANCE
 from keras_psa.export.quantization_mode import infer_quantization_mode
+from keras_psa.saving import load_model
 
 
 def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, seed=0,
-                       pixel_range=(0.0, 1.0), xnnpack=True, int8_steps=None, int8_share=0.99,
-                       images=None):
+                       pixel_range=None, xnnpack=True, int8_steps=None, int8_share=0.99,
+                       images=None, allow_unsafe=False):
     """Compares a Keras model with its `.tflite` conversion on random or given images.
 
     Args:
@@ -27,12 +32,15 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
         tolerance: largest relative error (max |tflite - keras| / max |keras|);
             defaults to `KERAS_TOLERANCE` of the file's quantization mode.
         seed: random seed of the images.
-        pixel_range: value range of the images.
+        pixel_range: value range of the random images; None (default): the
+            range the model takes, read from its input `Rescaling`
+            (`model_input_range`), required when that is unknown.
         xnnpack: run the TFLite side with XNNPACK (as deployed) or without.
         int8_steps, int8_share: for a fake-quant (QAT) `keras_model` of an
             all-int8 file: pass when at least `int8_share` of the output
             elements are within `int8_steps` steps of the output's int8
             tensor, instead of the max-based `tolerance` (single-output models).
+        allow_unsafe: see `keras_psa.saving.load_model`.
         images: the inputs, `(N, H, W, C)` (real data: a trained model fed
             noise runs outside the ranges its int8 file was calibrated or
             trained for); default `num_inputs` uniform random images.
@@ -40,13 +48,26 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
     Returns:
         A `CheckResult` named `"keras_parity"` with the worst error per output.
     """
-    if isinstance(keras_model, str):
-        keras_model = load_model(keras_model)
+    if isinstance(keras_model, (str, os.PathLike)):
+        keras_model = load_model(keras_model, allow_unsafe=allow_unsafe)
     mode = infer_quantization_mode(tflite_path)
     tolerance = KERAS_TOLERANCE[mode] if tolerance is None else tolerance
     interpreter = make_interpreter(tflite_path, xnnpack=xnnpack)
     shape = tuple(interpreter.get_input_details()[0]["shape"])
+    given_images = images is not None
+    range_source = "given" if pixel_range is not None else "model"
     if images is None:
+        if (pixel_range is None and model_input_range(keras_model) is None
+                and mode in ("float32", "float16")):
+            # A float file computes the same on any range; int8 ones do not.
+            pixel_range, range_source = (0.0, 1.0), "assumed"
+            warnings.warn(
+                "keras_parity: the model's input range is unknown (no Rescaling at its "
+                "input), so random images in [0, 1] are used; pass pixel_range (CLI: "
+                "--pixel-range) or real images to check it on its real inputs.", stacklevel=2)
+        pixel_range = resolve_pixel_range(keras_model, pixel_range,
+                                          needed_for=f"parity of the {mode} file on random "
+                                                     "images")
         rng = np.random.default_rng(seed)
         images = [rng.uniform(*pixel_range, size=shape).astype(np.float32)
                   for _ in range(num_inputs)]
@@ -79,6 +100,8 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
             shares.append(share_within_steps(actual[0], np.asarray(expected[0]), steps[0],
                                              int8_steps))
     details = {"quantization": mode, "tolerance": tolerance, "num_inputs": num_inputs,
+               "inputs": "given images" if given_images else
+               f"random images in {pixel_range} ({range_source})",
                "relative_error": worst}
     if steps:
         share = float(np.mean(shares))

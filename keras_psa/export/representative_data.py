@@ -11,6 +11,8 @@ import os
 
 import numpy as np
 
+from keras_psa.export.input_range import DATASET_PIXEL_RANGE
+
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 _NAMED = {}
 
@@ -81,8 +83,21 @@ def _random_images(image_size, channels, pixel_range, seed=0):
         yield rng.uniform(low, high, size=(*image_size, channels)).astype(np.float32)
 
 
+def needs_pixel_range(source):
+    """Whether images from `source` are made in a given pixel range (random, folder)."""
+    return source is None or source == "random" or (
+        isinstance(source, str) and os.path.isdir(source))
+
+
+def _rescaled(images, pixel_range):
+    low, high = pixel_range
+    base_low, base_high = DATASET_PIXEL_RANGE
+    for image in images:
+        yield low + (image - base_low) * ((high - low) / (base_high - base_low))
+
+
 def representative_images(source, image_size, channels=3, num_samples=100,
-                          pixel_range=(0.0, 1.0)):
+                          pixel_range=None):
     """Yields `num_samples` float32 images of shape (1, H, W, C).
 
     Args:
@@ -91,16 +106,27 @@ def representative_images(source, image_size, channels=3, num_samples=100,
         image_size: `(H, W)` the model takes.
         channels: input channels.
         num_samples: how many calibration images to yield.
-        pixel_range: `(low, high)` the model expects for folder and random
-            images (datasets and iterables are used as they are).
+        pixel_range: `(low, high)` the model expects. Random and folder
+            images are made in it (required for them); named datasets, which
+            are 0..255, are rescaled to it (None: used as they are);
+            callables and iterables are used as they are. The converter reads
+            it from the model (`model_input_range`).
     """
     image_size = tuple(int(d) for d in image_size)
+    if needs_pixel_range(source) and pixel_range is None:
+        raise ValueError(
+            "`pixel_range` must be given for random or folder calibration images: it is the "
+            "value range the model takes (0..255 for the package's models). Received: "
+            f"representative={source!r}, pixel_range=None"
+        )
     if source is None or source == "random":
         images = _random_images(image_size, channels, pixel_range)
     elif isinstance(source, str) and os.path.isdir(source):
         images = _folder_images(source, image_size, channels, pixel_range)
     elif isinstance(source, str):
         images = _named_dataset(source, image_size, num_samples)
+        if pixel_range is not None and tuple(pixel_range) != DATASET_PIXEL_RANGE:
+            images = _rescaled(images, pixel_range)
     elif callable(source):
         images = iter(source())
     else:

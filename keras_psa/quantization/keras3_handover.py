@@ -17,9 +17,11 @@ _EXPORT_SCRIPT = """
 import json, sys
 import numpy as np
 import keras
-import keras_psa  # registers the package's layers
-import keras_psa.models  # and the model builders' (ResizeLike, ClassLabels, ...)
-model = keras.saving.load_model(sys.argv[1], compile=False)
+from keras_psa.saving import UnsafeModelError, load_model
+try:
+    model = load_model(sys.argv[1], allow_unsafe=sys.argv[3] == "1")
+except UnsafeModelError as error:
+    sys.exit(f"UnsafeModelError: {error}")
 arrays, layers = {}, []
 for layer in model._flatten_layers(include_self=False, recursive=False):
     values = [np.asarray(w) for w in layer.get_weights()]
@@ -31,7 +33,7 @@ print(json.dumps(layers))
 """
 
 
-def load_keras3_weights(model, path):
+def load_keras3_weights(model, path, *, allow_unsafe=False):
     """Copies the weights of a Keras 3 `.keras` model into a tf_keras `model`.
 
     A process runs one Keras flavor, and a `.keras` file written by Keras 3
@@ -46,6 +48,8 @@ def load_keras3_weights(model, path):
     Args:
         model: tf_keras model with the architecture of the saved one.
         path: the `.keras` file saved by Keras 3.
+        allow_unsafe: load it even if that runs code stored in it (see
+            `keras_psa.saving.load_model`). Defaults to False.
 
     Returns:
         `model`, with the weights loaded.
@@ -66,7 +70,8 @@ def load_keras3_weights(model, path):
     with tempfile.TemporaryDirectory() as tmp:
         arrays_path = Path(tmp) / "weights.npz"
         result = subprocess.run(
-            [sys.executable, "-c", _EXPORT_SCRIPT, str(path), str(arrays_path)],
+            [sys.executable, "-c", _EXPORT_SCRIPT, str(path), str(arrays_path),
+             "1" if allow_unsafe else "0"],
             env=env,
             capture_output=True,
             text=True,

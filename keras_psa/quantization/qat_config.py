@@ -36,6 +36,8 @@ class QATConfig:
         gpu_run: run the models on LiteRT's real GPU accelerator (SwiftShader
             where no GPU is present).
         seed: seeds the fine-tuning.
+        allow_unsafe: load the float model even if that runs code stored in
+            it (a `Lambda`); see `keras_psa.saving.load_model`.
     """
 
     float_run: str
@@ -55,6 +57,7 @@ class QATConfig:
     ptq_float_ops: tuple = ()
     gpu_run: bool = True
     seed: int = 0
+    allow_unsafe: bool = False
 
     def validate(self):
         """Raises ValueError naming the first bad field."""

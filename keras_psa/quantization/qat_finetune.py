@@ -209,6 +209,7 @@ def qat_finetune(config, verbose="auto"):
     from keras_psa.quantization.quantize_model import quantize_model
     from keras_psa.quantization.quantize_model import quantize_scope
     from keras_psa.quantization.range_calibration import calibrate_quantization_ranges
+    from keras_psa.saving import load_model
     from keras_psa.training import ResumableBackup
     from keras_psa.training import learning_rate_schedule
     from keras_psa.training.tflite_mean_iou import tflite_mean_iou
@@ -237,7 +238,7 @@ def qat_finetune(config, verbose="auto"):
     ignore = info.ignore_label
 
     float_model = build_from_summary(float_summary)
-    load_keras3_weights(float_model, float_path)
+    load_keras3_weights(float_model, float_path, allow_unsafe=config.allow_unsafe)
     float_eval = _compile(float_model, num_classes, ignore).evaluate(
         val_data, verbose=0, return_dict=True)
 
@@ -247,7 +248,7 @@ def qat_finetune(config, verbose="auto"):
         print(f"Loading the finished QAT model {qat_dir} (delete it to fine-tune again)",
               flush=True)
         with quantize_scope():
-            qat_model = keras.models.load_model(qat_dir, compile=False)
+            qat_model = load_model(qat_dir)
         _compile(qat_model, num_classes, ignore)
     else:
         qat_model = quantize_model(float_model)
