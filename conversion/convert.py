@@ -34,8 +34,9 @@ def parse_args(argv=None):
     parser.add_argument("--input-size", nargs=2, type=int, metavar=("H", "W"),
                         help="fixed input height and width (default: the model's)")
     parser.add_argument("--representative", default="random",
-                        help="int8 calibration images: a dataset name of keras_psa.data "
-                             "(shapes, digits), a folder of images, or 'random' (default)")
+                        help="int8 calibration images, also the inputs of the parity and GPU "
+                             "checks: a dataset name of keras_psa.data (shapes, digits), a "
+                             "folder of images, or 'random' (default)")
     parser.add_argument("--num-calibration-samples", type=int, default=100,
                         help="calibration images for int8 (default 100)")
     parser.add_argument("--pixel-range", nargs=2, type=float, default=None,
@@ -120,18 +121,24 @@ def main(argv=None):
         print(f"error: {error}", file=sys.stderr)
         return 2
     checks = []
+    # Real images when --representative names some, else random ones in the model's range.
+    try:
+        images = _parity_images(args, pixel_range) if model is not None else None
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if "gpu-static" in args.checks or "gpu" in args.checks:
         checks.append(export.check_gpu_compatibility(args.output))
     if "gpu" in args.checks:
-        checks.append(export.run_gpu_accelerator(args.output,
+        checks.append(export.run_gpu_accelerator(args.output, images=images,
+                                                 pixel_range=pixel_range or (0.0, 1.0),
                                                  tolerance=GPU_TOLERANCE[args.quantization]))
     if "xnnpack" in args.checks:
         checks.append(export.check_xnnpack_delegation(args.output))
     if "parity" in args.checks and model is not None:
         try:
             checks.append(export.check_keras_parity(model, args.output,
-                                                    pixel_range=pixel_range,
-                                                    images=_parity_images(args, pixel_range)))
+                                                    pixel_range=pixel_range, images=images))
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2

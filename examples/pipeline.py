@@ -108,11 +108,48 @@ def _train_command(args, folder):
     return command
 
 
+def _float32_mean_iou(args, folder, train_summary):
+    from keras_psa.data import load_dataset
+    from keras_psa.training.tflite_mean_iou import tflite_mean_iou
+
+    dataset = train_summary["dataset"]
+    val_data, _ = load_dataset(args.dataset, args.image_size, args.batch_size, split="val",
+                               drop_remainder=False)
+    return tflite_mean_iou(os.path.join(folder, "float32.tflite"), val_data,
+                           dataset["num_classes"], dataset.get("ignore_label"))
+
+
+def _verdicts(args, folder, train_summary, qat_summary, float_report):
+    from keras_psa.export.shipping_verdict import COMPARISON_FILES
+    from keras_psa.export.shipping_verdict import SHIPPED_FILES
+    from keras_psa.export.shipping_verdict import file_verdict
+
+    mean_iou = qat_summary["val_mean_iou"]
+    by_file = {"float32": _float32_mean_iou(args, folder, train_summary),
+               "qat_int8": mean_iou.get("QAT int8 (TFLite)"),
+               "qat_int8_xnnpack": mean_iou.get("QAT int8, XNNPACK file (TFLite)"),
+               "ptq_int8": mean_iou.get("PTQ int8 (TFLite)")}
+    checks = dict(qat_summary["checks"], float32=float_report["checks"])
+    return [file_verdict(spec, checks[spec[0]], by_file[spec[0]])
+            for spec in SHIPPED_FILES + COMPARISON_FILES]
+
+
 def _report(args, folder, timings, train_summary, qat_summary, float_report):
+    from keras_psa.export.shipping_verdict import verdict_table
+
     with open(os.path.join(folder, "benchmark", "benchmark.md")) as file:
         benchmark = file.read().split("\n", 2)[2]
+    verdicts = _verdicts(args, folder, train_summary, qat_summary, float_report)
+    with open(os.path.join(folder, "verdict.json"), "w") as file:
+        json.dump([v.to_dict() for v in verdicts], file, indent=2)
     lines = [
         "# keras-psa pipeline report", "",
+        "## Verdict: which file to ship", "",
+        "Labels = Keras: pixels whose label (argmax) equals the reference Keras model's on "
+        "4 images of the dataset (float Keras for float32 and PTQ, QAT fake-quant Keras for "
+        "the QAT files). GPU labels = CPU: the same on LiteRT's GPU accelerator vs its CPU "
+        "run. Mean IoU: the whole validation split, each file run on XNNPACK.", "",
+        verdict_table(verdicts),
         f"{args.backbone} + {args.head} + {args.attention} ({args.psa_variant}), "
         f"alpha {args.alpha}, "
         f"{args.image_size}x{args.image_size}, dataset `{args.dataset}`; "
@@ -180,7 +217,8 @@ def main(argv=None):
         checks = ["gpu-static", "xnnpack", "parity"] + ([] if args.no_gpu_run else ["gpu"])
         _stage("float32 conversion + checks", [
             _script("conversion", "convert.py"), os.path.join(float_dir, "model.keras"),
-            "--output", float_tflite, "--checks", *checks], timings)
+            "--output", float_tflite, "--representative", args.dataset,
+            "--checks", *checks], timings)
     _stage("benchmark", [
         _script("conversion", "benchmark.py"), float_tflite,
         os.path.join(qat_dir, "qat_int8.tflite"), os.path.join(qat_dir, "qat_int8_xnnpack.tflite"),

@@ -27,3 +27,17 @@ def share_within_steps(actual, expected, step, steps):
     # A hair of slack: float32 rounding of values that sit on a step boundary.
     within = np.abs(actual - expected) <= steps * step * (1 + 1e-4)
     return float(np.mean(within)) if within.size else 1.0
+
+
+def label_agreement(actual, expected):
+    """Share of pixels whose label (argmax over the last axis) is the same.
+
+    The task-level figure of a segmentation output `(..., H, W, classes)`;
+    None for outputs without a class axis (one channel, or rank < 3).
+    """
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    if actual.shape != expected.shape:
+        raise ValueError(f"Shapes differ: {actual.shape} vs {expected.shape}")
+    if actual.ndim < 3 or actual.shape[-1] < 2:
+        return None
+    return float(np.mean(np.argmax(actual, axis=-1) == np.argmax(expected, axis=-1)))

@@ -23,6 +23,7 @@ from keras_psa.export.check_result import FAILED
 from keras_psa.export.check_result import PASSED
 from keras_psa.export.check_result import UNAVAILABLE
 from keras_psa.export.check_result import CheckResult
+from keras_psa.export.errors import label_agreement
 from keras_psa.export.errors import relative_error
 from keras_psa.export.errors import share_within_steps
 from keras_psa.export.op_issue import OpIssue
@@ -80,26 +81,41 @@ def parse_unsupported_ops(log):
     return issues
 
 
-def default_inputs(model_path, seed=0):
-    """One random float input per model input, in [0, 1), keyed by signature name."""
-    graph = TFLiteGraph.from_file(model_path)
-    rng = np.random.default_rng(seed)
+def _input_names(model_path, count):
     signature = Interpreter(model_path=os.fspath(model_path)).get_signature_list()
     names = next(iter(signature.values()))["inputs"] if signature else None
-    arrays = [rng.random(t.shape, dtype=np.float32) for t in graph.inputs]
-    return dict(zip(names, arrays)) if names else {f"input_{i}": a for i, a in enumerate(arrays)}
+    return names or [f"input_{i}" for i in range(count)]
+
+
+def default_inputs(model_path, seed=0, pixel_range=(0.0, 1.0)):
+    """One random float input per model input, uniform in `pixel_range`, keyed by
+    signature name."""
+    graph = TFLiteGraph.from_file(model_path)
+    rng = np.random.default_rng(seed)
+    arrays = [rng.uniform(*pixel_range, size=t.shape).astype(np.float32) for t in graph.inputs]
+    return dict(zip(_input_names(model_path, len(arrays)), arrays))
+
+
+def image_inputs(model_path, images):
+    """The first of `images` `(N, H, W, C)` as the input of a one-input model."""
+    images = np.asarray(images, dtype=np.float32)
+    return {_input_names(model_path, 1)[0]: images[:1]}
 
 
 def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=True,
                         icd_file=None, timeout=300, outputs_path=None, int8_steps=3,
-                        int8_share=0.99):
+                        int8_share=0.99, images=None, pixel_range=(0.0, 1.0)):
     """Runs `model_path` on LiteRT's GPU accelerator and on its CPU, and compares.
 
     Args:
         model_path: path to a `.tflite` file.
         inputs: dict from signature input name to array in the model's input
-            dtype; random floats in [0, 1) by default (quantized for int8 inputs
-            by the caller).
+            dtype (quantized for int8 inputs by the caller); default: the first
+            of `images`, else random floats in `pixel_range`.
+        images: real images `(N, H, W, C)`; the first one is the input (what
+            the model really gets, for a one-input model).
+        pixel_range: range of the random default input: the model's (0..255
+            for the package's models).
         tolerance: largest relative error GPU vs CPU (max |gpu - cpu| / max |cpu|),
             for outputs that are not int8 behind the scenes.
         enforce_f32: compute in float32 on the GPU (the delegate's default is fp16).
@@ -120,7 +136,9 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
     """
     model_path = os.path.abspath(os.fspath(model_path))
     TFLiteGraph.from_file(model_path)  # fails early and clearly on a bad file
-    inputs = default_inputs(model_path) if inputs is None else inputs
+    if inputs is None:
+        inputs = (image_inputs(model_path, images) if images is not None
+                  else default_inputs(model_path, pixel_range=pixel_range))
     env = vulkan_environment(icd_file)
     with tempfile.TemporaryDirectory(prefix="keras_psa_gpu_") as tmp:
         inputs_path = os.path.join(tmp, "inputs.npz")
@@ -155,11 +173,12 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
         outputs = dict(np.load(outputs_path))
     issues = parse_unsupported_ops(log)
     steps = output_steps(model_path)
-    errors, shares = {}, {}
+    errors, shares, labels = {}, {}, {}
     for key, cpu_output in outputs.items():
         if key.startswith("cpu/"):
             name = key[4:]
             errors[name] = relative_error(outputs[f"gpu/{name}"], cpu_output)
+            labels[name] = label_agreement(outputs[f"gpu/{name}"], cpu_output)
             if steps.get(name):
                 shares[name] = share_within_steps(outputs[f"gpu/{name}"], cpu_output,
                                                   steps[name], int8_steps)
@@ -167,6 +186,7 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
         fully_accelerated=worker["fully_accelerated"],
         unreadable_outputs=worker["unreadable_outputs"],
         relative_error=errors,
+        label_agreement=labels,
         tolerance=tolerance,
         share_within_int8_steps=shares,
         int8_steps=int8_steps,

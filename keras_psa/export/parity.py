@@ -8,6 +8,7 @@ import numpy as np
 from keras_psa.export.check_result import FAILED
 from keras_psa.export.check_result import PASSED
 from keras_psa.export.check_result import CheckResult
+from keras_psa.export.errors import label_agreement
 from keras_psa.export.errors import relative_error
 from keras_psa.export.errors import share_within_steps
 from keras_psa.export.input_range import model_input_range
@@ -87,7 +88,7 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
             "`int8_steps` needs a model with one int8 (or dequantized int8) output. "
             f"Received: {tflite_path} with output steps {steps}"
         )
-    worst, shares = [], []
+    worst, shares, labels = [], [], []
     for image in images:
         expected = keras_model(image, training=False)
         expected = expected if isinstance(expected, (list, tuple)) else [expected]
@@ -96,13 +97,15 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
         errors = [relative_error(a, np.asarray(e)) for a, e in
                   zip(_order_like(actual, expected), expected)]
         worst = errors if not worst else [max(w, e) for w, e in zip(worst, errors)]
+        labels.append(label_agreement(actual[0], np.asarray(expected[0])))
         if steps:
             shares.append(share_within_steps(actual[0], np.asarray(expected[0]), steps[0],
                                              int8_steps))
     details = {"quantization": mode, "tolerance": tolerance, "num_inputs": num_inputs,
                "inputs": "given images" if given_images else
                f"random images in {pixel_range} ({range_source})",
-               "relative_error": worst}
+               "relative_error": worst,
+               "label_agreement": None if None in labels else float(np.mean(labels))}
     if steps:
         share = float(np.mean(shares))
         details.update(share_within_int8_steps=share, int8_steps=int8_steps,

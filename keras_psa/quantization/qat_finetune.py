@@ -143,16 +143,12 @@ def device_checks(tflite_path, keras_model, images, gpu_run=True, int8_steps=Non
     parity all of them. `int8_steps`: judge parity in output steps (a
     fake-quant `keras_model`).
     """
-    from ai_edge_litert.interpreter import Interpreter
-
     from keras_psa import export
     from keras_psa.export.quantization_mode import GPU_TOLERANCE
 
     checks = [export.check_gpu_compatibility(tflite_path)]
     if gpu_run:
-        signature = Interpreter(model_path=os.fspath(tflite_path)).get_signature_list()
-        name = next(iter(signature.values()))["inputs"][0]
-        checks.append(export.run_gpu_accelerator(tflite_path, inputs={name: images[:1]},
+        checks.append(export.run_gpu_accelerator(tflite_path, images=images,
                                                  tolerance=GPU_TOLERANCE["int8"]))
     checks.append(export.check_xnnpack_delegation(tflite_path))
     checks.append(export.check_keras_parity(keras_model, tflite_path, images=images,

@@ -15,7 +15,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def test_benchmark_writes_table_and_chart(tmp_path):
     paths = [tmp_path / "a_float32.tflite", tmp_path / "a_int8.tflite"]
     convert_model(conv_net(), paths[0], input_size=(16, 16))
-    convert_model(conv_net(), paths[1], "int8", input_size=(16, 16), num_calibration_samples=4)
+    convert_model(conv_net(), paths[1], "int8", input_size=(16, 16), num_calibration_samples=4,
+                  pixel_range=(0.0, 1.0))
     out = tmp_path / "bench"
     result = subprocess.run(
         [sys.executable, os.path.join(ROOT, "conversion", "benchmark.py"), *map(str, paths),

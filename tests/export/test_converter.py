@@ -12,6 +12,8 @@ from keras_psa.export import run_tflite
 from keras_psa.keras_flavor import keras
 from tests.export.tiny_models import conv_net
 
+# conv_net has no Rescaling: its test inputs are [0, 1] noise.
+PIXEL_RANGE = (0.0, 1.0)
 SIZE = 16
 
 
@@ -32,7 +34,7 @@ def converted(keras_path, tmp_path_factory):
     for mode in ("float32", "float16", "dynamic", "int8"):
         paths[mode] = str(out / f"conv_net_{mode}.tflite")
         convert_model(keras_path, paths[mode], quantization=mode, input_size=(SIZE, SIZE),
-                      num_calibration_samples=8)
+                      num_calibration_samples=8, pixel_range=PIXEL_RANGE)
     return paths
 
 
@@ -60,7 +62,8 @@ def test_float16_halves_the_size(converted):
 
 @pytest.mark.parametrize("mode", ["float32", "float16", "dynamic", "int8"])
 def test_parity_with_keras(keras_path, converted, mode):
-    result = check_keras_parity(keras_path, converted[mode], num_inputs=2)
+    result = check_keras_parity(keras_path, converted[mode], num_inputs=2,
+                                pixel_range=PIXEL_RANGE)
     assert result.passed, result.summary()
     if mode == "float32":
         assert max(result.details["relative_error"]) <= 1e-4
@@ -89,7 +92,7 @@ def test_parity_rejects_images_of_another_shape(keras_path, converted, shape):
 def test_int8_io(tmp_path):
     path = tmp_path / "int8_io.tflite"
     convert_model(conv_net(), path, quantization="int8", input_size=(SIZE, SIZE),
-                  num_calibration_samples=4, int8_io=True)
+                  num_calibration_samples=4, int8_io=True, pixel_range=(0.0, 1.0))
     graph = TFLiteGraph.from_file(path)
     assert graph.inputs[0].dtype == "INT8" and graph.outputs[0].dtype == "INT8"
     # run_tflite quantizes the float input and dequantizes the output.
@@ -122,9 +125,9 @@ def test_int8_with_every_op_kept_float_names_float_ops(tmp_path):
     output = tmp_path / "hard_swish_int8.tflite"
     with pytest.raises(ValueError, match=r"no op to quantize.*float_ops=\(\)"):
         convert_model(model, output, quantization="int8", input_size=(SIZE, SIZE),
-                      num_calibration_samples=2)
+                      num_calibration_samples=2, pixel_range=PIXEL_RANGE)
     assert not output.exists()
     # Quantizing the op as it is works.
     convert_model(model, output, quantization="int8", input_size=(SIZE, SIZE),
-                  num_calibration_samples=2, float_ops=())
+                  num_calibration_samples=2, float_ops=(), pixel_range=PIXEL_RANGE)
     assert {op.name for op in TFLiteGraph.from_file(output).ops} >= {"HARD_SWISH"}

@@ -21,7 +21,7 @@ def models(tmp_path_factory):
     keras.utils.set_random_seed(0)  # the same weights whatever ran before in this worker
     convert_model(conv_net(), paths["conv"], input_size=(16, 16))
     convert_model(conv_net(), paths["conv_int8"], input_size=(16, 16), quantization="int8",
-                  representative="random", num_calibration_samples=8)
+                  representative="random", num_calibration_samples=8, pixel_range=(0.0, 1.0))
     convert_model(argmax_net(), paths["argmax"], input_size=(16, 16))
     return paths
 

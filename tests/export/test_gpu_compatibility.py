@@ -24,7 +24,7 @@ def models(tmp_path_factory):
     convert_model(conv_net(), paths["conv_float32"], input_size=(16, 16))
     convert_model(conv_net(), paths["conv_float16"], "float16", input_size=(16, 16))
     convert_model(conv_net(), paths["conv_int8"], "int8", input_size=(16, 16),
-                  num_calibration_samples=4)
+                  num_calibration_samples=4, pixel_range=(0.0, 1.0))
     convert_model(argmax_net(), paths["argmax"], input_size=(16, 16))
     convert_model(six_dim_net(), paths["six_dim"])
     # Without the static-batch rebuild the reshape's shape is computed at run time.

@@ -50,9 +50,10 @@ def psa_layer(tmp_path_factory):
     model = keras.Model(inputs, PolarizedSelfAttention("parallel", "paper")(x))
     out = tmp_path_factory.mktemp("psa_layer")
     paths = {"auto": str(out / "auto.tflite"), "plain": str(out / "plain.tflite")}
-    convert_model(model, paths["auto"], "int8", num_calibration_samples=16)
+    convert_model(model, paths["auto"], "int8", num_calibration_samples=16,
+                  pixel_range=(0.0, 1.0))
     convert_model(model, paths["plain"], "int8", num_calibration_samples=16, float_scopes=(),
-                  xnnpack_fallback=False)
+                  xnnpack_fallback=False, pixel_range=(0.0, 1.0))
     return model, paths
 
 
@@ -103,8 +104,8 @@ def test_int8_psa_layer_is_fully_on_xnnpack_and_closer_to_keras(psa_layer):
     model, paths = psa_layer
     xnnpack = check_xnnpack_delegation(paths["auto"])
     assert xnnpack.passed, xnnpack.summary()
-    auto = check_keras_parity(model, paths["auto"])
-    plain = check_keras_parity(model, paths["plain"])
+    auto = check_keras_parity(model, paths["auto"], pixel_range=(0.0, 1.0))
+    plain = check_keras_parity(model, paths["plain"], pixel_range=(0.0, 1.0))
     assert auto.passed, auto.summary()
     assert max(auto.details["relative_error"]) < max(plain.details["relative_error"])
     # Plain int8 leaves the LayerNorm's int8 RSQRT (and more) off XNNPACK.

@@ -19,10 +19,12 @@ def mobilenet(tmp_path_factory):
         "int8_all": out / "mnv3_int8_all.tflite",
     }
     convert_model(model, paths["float32"])
-    convert_model(model, paths["int8"], "int8", num_calibration_samples=4)
+    # include_preprocessing=False: the model takes [-1, 1].
+    convert_model(model, paths["int8"], "int8", num_calibration_samples=4,
+                  pixel_range=(-1.0, 1.0))
     # Every op quantized, as a plain post-training int8 conversion does.
     convert_model(model, paths["int8_all"], "int8", num_calibration_samples=4, float_ops=(),
-                  xnnpack_fallback=False)
+                  xnnpack_fallback=False, pixel_range=(-1.0, 1.0))
     return {k: str(v) for k, v in paths.items()}
 
 
