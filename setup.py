@@ -25,6 +25,15 @@ setup(
         "tf-keras~=2.21.0",
         "numpy>=1.26",
     ],
+    entry_points={
+        "console_scripts": [
+            "keras-psa-convert=keras_psa.cli.convert:main",
+            "keras-psa-check=keras_psa.cli.check:main",
+            "keras-psa-benchmark=keras_psa.cli.benchmark:main",
+            "keras-psa-train=keras_psa.cli.train:main",
+            "keras-psa-qat=keras_psa.cli.qat:main",
+        ],
+    },
     extras_require={
         "qat": QAT,
         "litert": LITERT,

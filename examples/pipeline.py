@@ -25,11 +25,10 @@ import subprocess
 import sys
 import time
 
-# The flag choices live beside this script (run directly or through runpy).
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cli_choices import BACKBONES  # noqa: E402
-from cli_choices import HEADS  # noqa: E402
-from cli_choices import PSA_VARIANTS  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from keras_psa.cli.choices import BACKBONES  # noqa: E402
+from keras_psa.cli.choices import HEADS  # noqa: E402
+from keras_psa.cli.choices import PSA_VARIANTS  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # --long: a model worth deploying (hours on a CPU, minutes on a GPU).

@@ -1,11 +1,11 @@
 import os
 import subprocess
-import sys
 
 import pytest
 
 from keras_psa.export import convert_model
 from tests.export.tiny_models import conv_net
+from tests.installed_tools import tool
 
 pytestmark = pytest.mark.flavor_independent
 
@@ -19,7 +19,7 @@ def test_benchmark_writes_table_and_chart(tmp_path):
                   pixel_range=(0.0, 1.0))
     out = tmp_path / "bench"
     result = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "conversion", "benchmark.py"), *map(str, paths),
+        [tool("keras-psa-benchmark"), *map(str, paths),
          "--output", str(out), "--runs", "5", "--warmup", "1"],
         capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -33,7 +33,7 @@ def test_benchmark_writes_table_and_chart(tmp_path):
 def test_benchmark_of_package_models_reports_targets(tmp_path):
     out = tmp_path / "bench"
     result = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "conversion", "benchmark.py"), "--output", str(out),
+        [tool("keras-psa-benchmark"), "--output", str(out),
          "--attention-size", "64", "--backbone-size", "64", "--attentions", "none", "psa_p",
          "--backbones", "mobilenet_v3_large", "--runs", "3", "--warmup", "1", "--threads", "1",
          "--calibration-samples", "2"],
@@ -49,14 +49,12 @@ def test_benchmark_of_package_models_reports_targets(tmp_path):
 
 
 def test_benchmark_op_kinds_compares_each_kind_float32_and_int8(tmp_path):
-    sys.path.insert(0, os.path.join(ROOT, "conversion"))
-    from op_kind_models import OP_KINDS
-
+    from keras_psa.cli.op_kind_models import OP_KINDS
     from keras_psa.export import TFLiteGraph
 
     out = tmp_path / "bench"
     result = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "conversion", "benchmark.py"), "--output", str(out),
+        [tool("keras-psa-benchmark"), "--output", str(out),
          "--op-kinds", "--skip-attention", "--skip-backbones", "--runs", "3", "--warmup", "1",
          "--threads", "1"],
         capture_output=True, text=True, timeout=600, check=False)
@@ -76,8 +74,7 @@ def test_benchmark_op_kinds_compares_each_kind_float32_and_int8(tmp_path):
 
 
 def test_op_kind_model_names_the_kinds_it_knows():
-    sys.path.insert(0, os.path.join(ROOT, "conversion"))
-    from op_kind_models import op_kind_model
+    from keras_psa.cli.op_kind_models import op_kind_model
 
     with pytest.raises(ValueError, match="`name` must be one of"):
         op_kind_model("Conv3D", (8, 8, 4), 1)

@@ -3,23 +3,23 @@
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
 from keras_psa.export import convert_model
 from tests.export.tiny_models import argmax_net
 from tests.export.tiny_models import conv_net
+from tests.installed_tools import tool
 
 pytestmark = pytest.mark.flavor_independent
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CONVERT = os.path.join(ROOT, "conversion", "convert.py")
-CHECK = os.path.join(ROOT, "conversion", "check.py")
+CONVERT = tool("keras-psa-convert")
+CHECK = tool("keras-psa-check")
 
 
-def run(script, *args):
-    return subprocess.run([sys.executable, script, *map(str, args)], capture_output=True,
+def run(command, *args):
+    return subprocess.run([command, *map(str, args)], capture_output=True,
                           text=True, timeout=600, check=False)
 
 

@@ -5,12 +5,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import numpy as np
 import pytest
 
+from tests.installed_tools import tool
 from tests.training.script_runner import ROOT
 from tests.training.script_runner import SCRIPT as TRAIN_SCRIPT
 from tests.training.script_runner import script_env
@@ -19,7 +19,7 @@ from tests.training.script_runner import script_env
 # tf_keras), so the flavor of the test process does not matter.
 pytestmark = [pytest.mark.slow, pytest.mark.flavor_independent]
 
-QAT_SCRIPT = os.path.join(ROOT, "examples", "qat_finetune.py")
+QAT_SCRIPT = tool("keras-psa-qat")
 # One float step is enough: the test compares two QAT runs, not their quality.
 FLOAT_ARGS = (
     "--dataset", "digits", "--image-size", "64", "--backbone", "mobilenet_v2", "--alpha",
@@ -45,7 +45,7 @@ def _env():
 
 
 def _start(script, args):
-    return subprocess.Popen([sys.executable, script, *args], env=_env(), cwd=ROOT,
+    return subprocess.Popen([script, *args], env=_env(), cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

@@ -18,13 +18,14 @@ from keras_psa.keras_flavor import USING_TF_KERAS
 from keras_psa.saving import UnsafeModelError
 from keras_psa.saving import find_unsafe_objects
 from keras_psa.saving import load_model
+from tests.installed_tools import tool
 from tests.saving.hostile_files import LAMBDA_NAME
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HOSTILE = os.path.join(ROOT, "tests", "saving", "hostile_files.py")
-CONVERT = os.path.join(ROOT, "conversion", "convert.py")
-CHECK = os.path.join(ROOT, "conversion", "check.py")
-QAT = os.path.join(ROOT, "examples", "qat_finetune.py")
+CONVERT = tool("keras-psa-convert")
+CHECK = tool("keras-psa-check")
+QAT = tool("keras-psa-qat")
 OWN_FLAVOR = "tf_keras" if USING_TF_KERAS else "keras3"
 
 
@@ -37,7 +38,11 @@ def _env(flavor):
 
 
 def _run(args, flavor=OWN_FLAVOR, cwd=None):
-    return subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True,
+    """Runs a command, or a Python script when the first argument ends in .py."""
+    args = [str(a) for a in args]
+    if args[0].endswith(".py"):
+        args = [sys.executable, *args]
+    return subprocess.run(args, capture_output=True, text=True,
                           env=_env(flavor), cwd=cwd, timeout=900, check=False)
 
 

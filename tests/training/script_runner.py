@@ -1,11 +1,13 @@
-"""Runs examples/train_segmentation.py in a subprocess (tests only)."""
+"""Runs the installed keras-psa-train command in a subprocess (tests only)."""
 
 import os
 import subprocess
 import sys
 
+from tests.installed_tools import tool
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SCRIPT = os.path.join(ROOT, "examples", "train_segmentation.py")
+SCRIPT = tool("keras-psa-train")
 
 # Smallest useful run: 64x64 digits, a thin backbone and head, 2 epochs of 6 steps.
 TINY_ARGS = (
@@ -25,10 +27,10 @@ def script_env():
 def start_script(args, prelude=None):
     """Starts the script with `args`; `prelude` is Python run first in the same process."""
     if prelude is None:
-        command = [sys.executable, SCRIPT, *args]
+        command = [SCRIPT, *args]
     else:
         code = (f"{prelude}\nimport runpy, sys\nsys.argv = {[SCRIPT, *args]!r}\n"
-                f"runpy.run_path({SCRIPT!r}, run_name='__main__')")
+                "runpy.run_module('keras_psa.cli.train', run_name='__main__')")
         command = [sys.executable, "-c", code]
     return subprocess.Popen(command, env=script_env(), cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)

@@ -40,7 +40,7 @@ def _weights(output_dir):
 
 
 def test_help_lists_the_flags():
-    result = subprocess.run([sys.executable, SCRIPT, "--help"], env=script_env(),
+    result = subprocess.run([SCRIPT, "--help"], env=script_env(),
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     for flag in ("--backbone", "--head", "--attention", "--psa-variant", "--dataset",
@@ -50,7 +50,7 @@ def test_help_lists_the_flags():
 
 
 def test_bad_attention_position_is_rejected():
-    result = subprocess.run([sys.executable, SCRIPT, "--attention-positions", "tail"],
+    result = subprocess.run([SCRIPT, "--attention-positions", "tail"],
                             env=script_env(), capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "--attention-positions" in result.stderr
@@ -165,7 +165,7 @@ def test_multiworker_strategy_with_two_local_workers(tmp_path):
                                        "task": {"type": "worker", "index": index}})
         env["TF_USE_LEGACY_KERAS"] = "1"
         processes.append(subprocess.Popen(
-            [sys.executable, SCRIPT, *TINY_ARGS, "--epochs", "1", "--strategy", "multiworker",
+            [SCRIPT, *TINY_ARGS, "--epochs", "1", "--strategy", "multiworker",
              "--num-pictures", "0", "--output-dir", output_dir],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
     try:

@@ -1,6 +1,6 @@
-"""Choices of the example scripts' flags, kept free of TensorFlow imports so that
-`--help` answers at once. tests/examples/test_cli_choices.py holds them equal to
-the package's own lists."""
+"""Choices of the command-line tools' flags, kept as plain tuples so that argparse
+needs no model code. tests/cli/test_choices.py holds them equal to the package's
+own lists."""
 
 BACKBONES = ("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
              "mobilenet_v3_small_minimalistic", "mobilenet_v3_large_minimalistic")

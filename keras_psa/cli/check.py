@@ -1,0 +1,122 @@
+"""Checks a .tflite model: GPU delegate (static rules and a real run), XNNPACK, parity.
+
+Exit code 0 only when every requested check passes; 1 when one fails (each
+offending op is named with the reason); 3 when a check could not run here (no
+Vulkan device for the GPU run; a failure instead when the env var CI is set).
+
+Examples:
+    keras-psa-check model.tflite --gpu --xnnpack
+    keras-psa-check model_int8.tflite --xnnpack --reference model.keras --json
+"""
+
+import argparse
+import json
+import sys
+
+from keras_psa.cli.exit_codes import EXIT_CODES_HELP
+from keras_psa.cli.exit_codes import exit_code
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        epilog=EXIT_CODES_HELP,description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", help="the .tflite file")
+    parser.add_argument("--gpu", action="store_true",
+                        help="GPU delegate: static per-op rules and a real run on LiteRT's GPU "
+                             "accelerator (SwiftShader on machines without a GPU)")
+    parser.add_argument("--gpu-static-only", action="store_true",
+                        help="with --gpu: only the static rules, no real run")
+    parser.add_argument("--xnnpack", action="store_true",
+                        help="every op delegated to XNNPACK on CPU")
+    parser.add_argument("--reference", metavar="MODEL.keras",
+                        help="Keras model (.keras/.h5/SavedModel) to compare outputs with")
+    parser.add_argument("--num-inputs", type=int, default=4,
+                        help="inputs for --reference (default 4)")
+    parser.add_argument("--images", metavar="SOURCE",
+                        help="real inputs for --reference: a dataset name of keras_psa.data "
+                             "(digits, shapes) or a folder of images (default: random images "
+                             "in the model's pixel range)")
+    parser.add_argument("--pixel-range", nargs=2, type=float, default=None,
+                        metavar=("LOW", "HIGH"),
+                        help="value range the reference model takes (default: read from the "
+                             "Rescaling at its input; required for other models)")
+    parser.add_argument("--unsafe-load", action="store_true",
+                        help="load --reference even if that runs Python code stored in it (a "
+                             "Lambda layer); only for files you trust. Default: refused")
+    parser.add_argument("--tolerance", type=float, default=None,
+                        help="relative error bound for --reference and the GPU run "
+                             "(default: per quantization mode)")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads (default 1)")
+    parser.add_argument("--report", action="store_true",
+                        help="also write <model>.report.json/.md beside the model")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args(argv)
+    if not (args.gpu or args.xnnpack or args.reference):
+        parser.error("request at least one check: --gpu, --xnnpack or --reference")
+    if args.num_inputs < 1:
+        parser.error(f"--num-inputs must be >= 1. Received: {args.num_inputs}")
+    return args
+
+
+def run_checks(args):
+    import numpy as np
+
+    from keras_psa import export
+    from keras_psa.export.quantization_mode import GPU_TOLERANCE
+
+    checks = []
+    if args.gpu:
+        checks.append(export.check_gpu_compatibility(args.model))
+        if not args.gpu_static_only:
+            mode = export.infer_quantization_mode(args.model)
+            tolerance = args.tolerance or GPU_TOLERANCE[mode]
+            checks.append(export.run_gpu_accelerator(args.model, tolerance=tolerance))
+    if args.xnnpack:
+        checks.append(export.check_xnnpack_delegation(args.model, num_threads=args.threads))
+    if args.reference:
+        from keras_psa.export.input_range import resolve_pixel_range
+        from keras_psa.saving import load_model
+
+        reference = load_model(args.reference, allow_unsafe=args.unsafe_load)
+        if reference is None:
+            raise ValueError(f"`--reference` must be a Keras model; {args.reference} is a "
+                             "SavedModel without Keras metadata.")
+        pixel_range = tuple(args.pixel_range) if args.pixel_range else None
+        images = None
+        if args.images:
+            pixel_range = resolve_pixel_range(reference, pixel_range,
+                                              needed_for=f"--images {args.images}")
+            _, height, width, channels = export.inspect_model(args.model)["inputs"][0]["shape"]
+            images = np.concatenate(list(export.representative_images(
+                args.images, (height, width), channels, num_samples=args.num_inputs,
+                pixel_range=pixel_range)))
+        checks.append(export.check_keras_parity(reference, args.model,
+                                                num_inputs=args.num_inputs,
+                                                tolerance=args.tolerance,
+                                                pixel_range=pixel_range, images=images))
+    return checks
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        checks = run_checks(args)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.report:
+        from keras_psa.export import write_report
+
+        write_report(args.model, checks)
+    if args.json:
+        print(json.dumps({"model": args.model, "checks": [c.to_dict() for c in checks]},
+                         indent=2, default=str))
+    else:
+        for check in checks:
+            print(check.summary())
+    return exit_code(checks)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
