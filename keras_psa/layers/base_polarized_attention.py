@@ -2,7 +2,6 @@
 
 import tensorflow as tf
 
-from keras_psa.keras_flavor import USING_TF_KERAS
 from keras_psa.keras_flavor import keras
 from keras_psa.layers.quantizable_layer import QuantizableLayer
 
@@ -121,17 +120,6 @@ class BasePolarizedAttention(QuantizableLayer):
             name=name,
         )
 
-    @staticmethod
-    def _build_sublayer(layer, input_shape):
-        # tf_keras names variables from the active name scope, which only
-        # `__call__` opens; without it every kernel is "kernel:0" and the
-        # h5 format refuses the duplicates.
-        if USING_TF_KERAS:
-            with tf.name_scope(layer.name):
-                layer.build(input_shape)
-        else:
-            layer.build(input_shape)
-
     def _layer_norm_weights(self, size):
         gamma = self.add_weight(
             name="gamma",
@@ -177,6 +165,10 @@ class BasePolarizedAttention(QuantizableLayer):
                 f"{type(self).__name__} expects a floating-point input; cast it first, "
                 f"e.g. with keras.layers.Rescaling. Received: inputs.dtype={inputs.dtype}"
             )
+
+    def compute_output_shape(self, input_shape):
+        # Every PSA block and branch gates its input: the shape is unchanged.
+        return tuple(input_shape)
 
     def get_config(self):
         config = super().get_config()

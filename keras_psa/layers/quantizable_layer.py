@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from keras_psa.keras_flavor import USING_TF_KERAS
 from keras_psa.keras_flavor import keras
 
 # The output grid of TFLite's int8 SOFTMAX and LOGISTIC: scale 1/256, zero
@@ -96,3 +97,14 @@ class QuantizableLayer(keras.layers.Layer):
             tf.cast(tensor, "float32"), min=low, max=high, num_bits=8, narrow_range=False
         )
         return tf.cast(rounded, tensor.dtype)
+
+    @staticmethod
+    def _build_sublayer(layer, input_shape):
+        # tf_keras names variables from the active name scope, which only
+        # `__call__` opens; without it every kernel is "kernel:0" and the
+        # h5 format refuses the duplicates.
+        if USING_TF_KERAS:
+            with tf.name_scope(layer.name):
+                layer.build(input_shape)
+        else:
+            layer.build(input_shape)

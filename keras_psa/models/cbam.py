@@ -84,9 +84,9 @@ class CBAM(QuantizableLayer):
             kernel_initializer=fresh_initializer(self.kernel_initializer), name="spatial_conv",
             dtype=self.dtype_policy,
         )
-        self.mlp_hidden.build((None, 1, 1, channels))
-        self.mlp_out.build((None, 1, 1, units))
-        self.spatial_conv.build((None, None, None, 2))
+        self._build_sublayer(self.mlp_hidden, (None, 1, 1, channels))
+        self._build_sublayer(self.mlp_out, (None, 1, 1, units))
+        self._build_sublayer(self.spatial_conv, (None, None, None, 2))
         super().build(input_shape)
 
     def activation_quantization_points(self):

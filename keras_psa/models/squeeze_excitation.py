@@ -67,8 +67,8 @@ class SqueezeExcitation(QuantizableLayer):
             kernel_initializer=fresh_initializer(self.kernel_initializer),
             name="excite", dtype=self.dtype_policy,
         )
-        self.squeeze.build((None, 1, 1, channels))
-        self.excite.build((None, 1, 1, units))
+        self._build_sublayer(self.squeeze, (None, 1, 1, channels))
+        self._build_sublayer(self.excite, (None, 1, 1, units))
         super().build(input_shape)
 
     def activation_quantization_points(self):
