@@ -179,8 +179,10 @@ def convert_model(model, output_path=None, quantization="float32", *, input_size
 
     Example:
 
-    >>> convert_model("model.keras", "model_int8.tflite", quantization="int8",
-    ...               input_size=(256, 256), representative="shapes")
+    ```python
+    convert_model("model.keras", "model_int8.tflite", quantization="int8",
+                  input_size=(256, 256), representative="shapes")
+    ```
     """
     check_quantization_mode(quantization)
     if int8_io and quantization != "int8":

@@ -125,9 +125,11 @@ def xnnpack_float_fallback(model_bytes, max_rounds=3):
 
     Example:
 
-    >>> data, moved = xnnpack_float_fallback(open("qat_int8.tflite", "rb").read())
-    >>> moved
-    ['SOFTMAX', 'SOFTMAX']
+    ```python
+    data, moved = xnnpack_float_fallback(open("qat_int8.tflite", "rb").read())
+    moved
+    # ['SOFTMAX', 'SOFTMAX']
+    ```
     """
     from keras_psa.export.xnnpack_delegation import check_xnnpack_delegation
 

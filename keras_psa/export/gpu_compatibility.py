@@ -416,9 +416,11 @@ def check_gpu_compatibility(model):
 
     Example:
 
-    >>> result = check_gpu_compatibility("model.tflite")
-    >>> [str(issue) for issue in result.issues]
-    ['#1 ARG_MAX: tensor type INT64 is not supported (output_0)']
+    ```python
+    result = check_gpu_compatibility("model.tflite")
+    [str(issue) for issue in result.issues]
+    # ['#1 ARG_MAX: tensor type INT64 is not supported (output_0)']
+    ```
     """
     graph = _as_graph(model)
     batches = [t.shape[0] for t in graph.inputs if t.rank >= 2]

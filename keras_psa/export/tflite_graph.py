@@ -76,9 +76,11 @@ class TFLiteGraph:
 
     Example:
 
-    >>> graph = TFLiteGraph.from_file("model.tflite")
-    >>> [op.name for op in graph.ops][:3]
-    ['CONV_2D', 'HARD_SWISH', 'DEPTHWISE_CONV_2D']
+    ```python
+    graph = TFLiteGraph.from_file("model.tflite")
+    [op.name for op in graph.ops][:3]
+    # ['CONV_2D', 'HARD_SWISH', 'DEPTHWISE_CONV_2D']
+    ```
     """
 
     def __init__(self, model_bytes, source="<bytes>"):

@@ -76,9 +76,11 @@ def check_xnnpack_delegation(model_path, num_threads=1):
 
     Example:
 
-    >>> result = check_xnnpack_delegation("model_int8.tflite")
-    >>> result.status, [issue.op_name for issue in result.issues]
-    ('failed', ['HARD_SWISH'])
+    ```python
+    result = check_xnnpack_delegation("model_int8.tflite")
+    result.status, [issue.op_name for issue in result.issues]
+    # ('failed', ['HARD_SWISH'])
+    ```
     """
     interpreter = make_interpreter(model_path, num_threads=num_threads, xnnpack=True)
     ops = interpreter._get_ops_details()

@@ -30,9 +30,9 @@ class DecomposedHardSwish(keras.layers.Layer):
 
     Example:
 
-    >>> DecomposedHardSwish()(tf.constant([-4.0, -1.0, 0.0, 1.0, 4.0]))
-    <tf.Tensor: shape=(5,), dtype=float32, numpy=array([-0.  , -0.33333334,  0.  ,
-    0.6666667 ,  4.  ], dtype=float32)>
+    >>> x = np.array([-4.0, -1.0, 0.0, 1.0, 4.0], "float32")
+    >>> np.asarray(DecomposedHardSwish()(x)).round(4)
+    array([-0.    , -0.3333,  0.    ,  0.6667,  4.    ], dtype=float32)
     """
 
     def call(self, inputs):

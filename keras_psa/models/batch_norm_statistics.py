@@ -32,9 +32,11 @@ def set_batch_norm_statistics(model, images):
 
     Example:
 
-    >>> images = np.random.uniform(0, 255, (8, 128, 128, 3)).astype("float32")
-    >>> set_batch_norm_statistics(model, images)
-    34
+    ```python
+    images = np.random.uniform(0, 255, (8, 128, 128, 3)).astype("float32")
+    set_batch_norm_statistics(model, images)
+    # 34
+    ```
     """
     images = np.asarray(images, dtype="float32")
     if images.ndim != 4 or images.shape[0] < 2:

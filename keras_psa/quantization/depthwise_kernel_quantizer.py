@@ -22,8 +22,10 @@ class DepthwiseKernelQuantizer(quantizers.LastValueQuantizer):
 
     Example:
 
-    >>> quantizer = DepthwiseKernelQuantizer()
-    >>> quantize_config.weight_quantizer = quantizer
+    ```python
+    quantizer = DepthwiseKernelQuantizer()
+    quantize_config.weight_quantizer = quantizer
+    ```
     """
 
     def __init__(self):

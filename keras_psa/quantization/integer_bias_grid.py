@@ -105,9 +105,11 @@ def snap_biases_to_integer_grid(qat_model):
 
     Example:
 
-    >>> snap_biases_to_integer_grid(qat_model)
-    52
-    >>> convert_qat_model(qat_model, "qat_int8.tflite")
+    ```python
+    snap_biases_to_integer_grid(qat_model)
+    # 52
+    convert_qat_model(qat_model, "qat_int8.tflite")
+    ```
     """
     require_tf_keras("snap_biases_to_integer_grid")
     if not isinstance(qat_model, keras.Model):

@@ -56,9 +56,11 @@ def load_keras3_weights(model, path, *, allow_unsafe=False):
 
     Example:
 
-    >>> model = build_segmenter(**same_arguments)   # under TF_USE_LEGACY_KERAS=1
-    >>> load_keras3_weights(model, "float.keras")
-    >>> qat_model = quantize_model(model)
+    ```python
+    model = build_segmenter(**same_arguments)   # under TF_USE_LEGACY_KERAS=1
+    load_keras3_weights(model, "float.keras")
+    qat_model = quantize_model(model)
+    ```
     """
     require_tf_keras("load_keras3_weights")
     path = Path(path)

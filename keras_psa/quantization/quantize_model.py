@@ -47,8 +47,10 @@ def quantize_scope(*custom_objects):
 
     Example:
 
-    >>> with quantize_scope():
-    ...     model = tf_keras.models.load_model(path)
+    ```python
+    with quantize_scope():
+        model = tf_keras.models.load_model(path)
+    ```
     """
     require_tf_keras("quantize_scope")
     import tensorflow_model_optimization as tfmot
@@ -94,9 +96,11 @@ def quantize_model(model):
 
     Example:
 
-    >>> qat_model = quantize_model(float_model)
-    >>> qat_model.compile(optimizer="adam", loss=loss)
-    >>> qat_model.fit(dataset, epochs=2)
+    ```python
+    qat_model = quantize_model(float_model)
+    qat_model.compile(optimizer="adam", loss=loss)
+    qat_model.fit(dataset, epochs=2)
+    ```
     """
     require_tf_keras("quantize_model")
     import tensorflow_model_optimization as tfmot

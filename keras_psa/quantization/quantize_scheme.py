@@ -36,7 +36,10 @@ class QuantizeScheme(default_8bit_quantize_scheme.Default8BitQuantizeScheme):
 
     Example:
 
-    >>> tfmot.quantization.keras.quantize_apply(annotated, scheme=QuantizeScheme())
+    ```python
+    annotated = tfmot.quantization.keras.quantize_annotate_model(model)
+    qat_model = tfmot.quantization.keras.quantize_apply(annotated, scheme=QuantizeScheme())
+    ```
     """
 
     def get_layout_transformer(self):

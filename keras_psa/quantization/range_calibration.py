@@ -83,8 +83,10 @@ def calibrate_quantization_ranges(qat_model, images, batch_size=16):
 
     Example:
 
-    >>> qat_model = quantize_model(float_model)
-    >>> calibrate_quantization_ranges(qat_model, training_images[:128])
+    ```python
+    qat_model = quantize_model(float_model)
+    calibrate_quantization_ranges(qat_model, training_images[:128])
+    ```
     """
     require_tf_keras("calibrate_quantization_ranges")
     images = np.asarray(images, dtype=np.float32)

@@ -37,9 +37,11 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
 
     Example:
 
-    >>> backup = ResumableBackup("out/backup", save_freq=50)
-    >>> step = backup.restore(model)     # 0 on a fresh run
-    >>> data, _ = load_dataset("digits", 128, 16, repeat=True, start_step=step)
+    ```python
+    backup = ResumableBackup("out/backup", save_freq=50)
+    step = backup.restore(model)     # 0 on a fresh run
+    data, _ = load_dataset("digits", 128, 16, repeat=True, start_step=step)
+    ```
     """
 
     def __init__(self, backup_dir, save_freq, keep=2):

@@ -118,8 +118,10 @@ def load_torch_state_dict(layer, state_dict, prefix="", strict=True):
 
     Example:
 
-    >>> psa = PolarizedSelfAttention(layout="sequential", variant="official")
-    >>> load_torch_state_dict(psa, torch.load("psa_s.pth"))
+    ```python
+    psa = PolarizedSelfAttention(layout="sequential", variant="official")
+    load_torch_state_dict(psa, torch.load("psa_s.pth"))
+    ```
     """
     if not isinstance(
         layer, (PolarizedSelfAttention, ChannelPolarizedAttention, SpatialPolarizedAttention)
