@@ -310,8 +310,9 @@ def _check_one_runtime_input(op):
     _check_inputs_outputs(op, 1, 1)
 
 
-def _check_concatenation(op):
-    pass
+def _no_extra_rule(op):
+    # The op set alone decides: the delegate takes any shapes and dtypes here.
+    return None
 
 
 _RULES = {
@@ -321,7 +322,7 @@ _RULES = {
     "MAX_POOL_2D": _check_pooling,
     "BATCH_MATMUL": _check_batch_matmul,
     "CAST": _check_cast,
-    "CONCATENATION": _check_concatenation,
+    "CONCATENATION": _no_extra_rule,
     "CONV_2D": _check_conv,
     "DEPTHWISE_CONV_2D": _check_depthwise,
     "DEPTH_TO_SPACE": _check_block_size,
@@ -348,7 +349,7 @@ _RULES = {
 _RULES.update({name: _check_unary for name in _UNARY_ELEMENTWISE})
 _RULES.update({name: _check_binary_elementwise for name in _BINARY_ELEMENTWISE})
 _RULES.update({name: _check_one_runtime_input for name in _ONE_RUNTIME_INPUT})
-_RULES.update({name: _check_concatenation for name in _ALWAYS_SUPPORTED})
+_RULES.update({name: _no_extra_rule for name in _ALWAYS_SUPPORTED})
 
 
 def _check_tensors(op, batch):

@@ -4,8 +4,8 @@ from keras_psa.export.tflite_graph import TFLiteGraph
 
 QUANTIZATION_MODES = ("float32", "float16", "dynamic", "int8")
 
-# Largest max|tflite - keras| / max|keras| accepted per mode. float32 is the
-# issue's target; the others bound the rounding the mode itself introduces
+# Largest max|tflite - keras| / max|keras| accepted per mode. float32 is held
+# to float rounding; the others bound the rounding the mode itself introduces
 # (fp16 weights ~1e-3, int8 weights with float activations a few 1e-2, full
 # int8 a few quantization steps of the output range).
 KERAS_TOLERANCE = {"float32": 1e-4, "float16": 1e-2, "dynamic": 5e-2, "int8": 0.1}

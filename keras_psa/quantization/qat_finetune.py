@@ -307,7 +307,7 @@ def qat_finetune(config, verbose="auto"):
          {"source": float_path, "flow": "post-training int8", "representative": dataset,
           "float_ops": list(float_ops) if float_ops != "auto" else "auto"}),
     ):
-        # The QAT files against their fake-quant model: the issue's "within one
+        # The QAT files against their fake-quant model: "within one
         # step on 99% of elements"; PTQ against the float model: max-based.
         found = device_checks(path, reference, images, gpu_run=config.gpu_run,
                               int8_steps=1 if name.startswith("qat") else None)
