@@ -9,12 +9,19 @@ from tensorflow.lite.python import util as tflite_util
 from keras_psa.export.atomic_write import write_bytes_atomically
 from keras_psa.export.float_nodes import PSA_FLOAT_SCOPES
 from keras_psa.export.float_nodes import select_float_nodes
+from keras_psa.export.mediapipe_export import add_model_metadata
+from keras_psa.export.mediapipe_export import check_output_options
+from keras_psa.export.mediapipe_export import model_pixel_range
+from keras_psa.export.mediapipe_export import prepare_output_stride
+from keras_psa.export.metadata.label_names import parse_names
 from keras_psa.export.model_loading import keras_module_of
 from keras_psa.export.model_loading import load_model
 from keras_psa.export.model_loading import with_static_input
+from keras_psa.export.output_stride import check_output_stride
 from keras_psa.export.quantization_mode import check_quantization_mode
 from keras_psa.export.representative_data import representative_images
 from keras_psa.export.tflite_graph import TFLiteGraph
+from keras_psa.export.uint8_input import to_uint8_input
 
 
 def _saved_model_converter(model, tmp_dir):
@@ -117,7 +124,9 @@ def convert_model(model, output_path=None, quantization="float32", input_size=No
                   representative="random", num_calibration_samples=100,
                   pixel_range=(0.0, 1.0), int8_io=False, static_batch=True,
                   float_ops="auto", float_scopes="auto", xnnpack_fallback=True,
-                  decompose_hard_swish=False):
+                  decompose_hard_swish=False, *, labels=None, keypoint_names=None,
+                  metadata="auto", input_dtype="float32", output_stride=None,
+                  output_activation="none"):
     """Converts a Keras model to a TFLite flatbuffer.
 
     Args:
@@ -161,6 +170,23 @@ def convert_model(model, output_path=None, quantization="float32", input_size=No
             int8 XNNPACK lacks). For targets that need every op in int8; on
             XNNPACK (x86, measured) the default float HARD_SWISH islands are
             faster: MobileNetV3Small 224x224 1.41 ms vs 1.94 ms decomposed.
+        labels: class names of a segmenter for its metadata (list, label file
+            or "a,b,c"), one per output channel. None: the class names the
+            training script saved beside `model` (summary.json), if any.
+        keypoint_names: names of a heatmap model's channels for its metadata.
+        metadata: the model metadata MediaPipe Tasks reads (see
+            docs/mediapipe.md): "segmenter", "heatmap", None (none) or "auto"
+            (segmenter metadata with `labels` or for a model whose output is
+            named "logits", heatmap metadata with `keypoint_names` or for an
+            output named "heatmaps", else none; skipped when the model cannot
+            carry it, e.g. two outputs).
+        input_dtype: "float32", or "uint8" (int8 models: uint8 camera frames
+            in, mapped onto `pixel_range` exactly).
+        output_stride: None, or the head's stride (8 for Lite R-ASPP, 4 for
+            DeepLabV3+): end the model before its final bilinear upsampling,
+            for consumers that resize the output themselves (MediaPipe).
+        output_activation: "none" or "softmax": what segmenter metadata tells
+            MediaPipe to apply to the output.
 
     Returns:
         The `.tflite` bytes.
@@ -181,9 +207,22 @@ def convert_model(model, output_path=None, quantization="float32", input_size=No
             "`decompose_hard_swish` must be True or False. "
             f"Received: decompose_hard_swish={decompose_hard_swish!r}"
         )
+    check_output_options(quantization=quantization, input_dtype=input_dtype,
+                         output_stride=output_stride, metadata=metadata,
+                         output_activation=output_activation)
+    labels = parse_names(labels, "labels") if labels is not None else None
+    keypoint_names = (parse_names(keypoint_names, "keypoint_names")
+                      if keypoint_names is not None else None)
     source = model if isinstance(model, (str, os.PathLike)) else None
     if source is not None:
         model = load_model(source)
+    if output_stride is not None:
+        model = prepare_output_stride(model, output_stride)
+    # The values the model takes for pixels 0..255, for uint8 input and metadata.
+    input_range = model_pixel_range(model, pixel_range)
+    if input_dtype == "uint8":
+        # The uint8 input is made from the float-input model below.
+        int8_io, int8_output = False, int8_io
     with tempfile.TemporaryDirectory(prefix="keras_psa_export_") as tmp:
         if model is None:  # a SavedModel that Keras cannot load: convert as is
             if input_size is not None:
@@ -197,6 +236,8 @@ def convert_model(model, output_path=None, quantization="float32", input_size=No
             if static_batch:
                 model = with_static_input(model, input_size,
                                           decompose_hard_swish=decompose_hard_swish)
+            if output_stride is not None:
+                check_output_stride(model, output_stride)
             shape = tuple(model.inputs[0].shape)
             converter = _saved_model_converter(model, os.path.join(tmp, "saved_model"))
         if quantization == "int8" and shape is None:
@@ -217,6 +258,12 @@ def convert_model(model, output_path=None, quantization="float32", input_size=No
                                                   float_scopes, int8_io, xnnpack_fallback)
         else:
             tflite_bytes = converter.convert()
+    if input_dtype == "uint8":
+        tflite_bytes = to_uint8_input(tflite_bytes, input_range, int8_output=int8_output)
+    tflite_bytes = add_model_metadata(
+        tflite_bytes, model, source=source, metadata=metadata, labels=labels,
+        keypoint_names=keypoint_names, input_range=input_range,
+        output_activation=output_activation)
     if output_path is not None:
         write_bytes_atomically(output_path, tflite_bytes)
     return tflite_bytes
