@@ -40,6 +40,3 @@ def run_mediapipe(model_path, images_path=None, output_path=None, metadata_only=
     if not lines:
         raise AssertionError(f"MediaPipe runner failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return json.loads(lines[-1])
-
-
-
