@@ -88,11 +88,12 @@ def main(argv=None):
                          "mediapipe_vs_litert_argmax": min(agreement) if agreement else None}
     for low, full in ((f"float32_stride{args.output_stride}", "float32"),
                       (f"int8_stride{args.output_stride}", "int8")):
-        a, b = np.load(results[low]["path"][:-7] + ".npz"), np.load(results[full]["path"][:-7] + ".npz")
+        a = np.load(results[low]["path"][:-7] + ".npz")
+        b = np.load(results[full]["path"][:-7] + ".npz")
         results[low]["mediapipe_mask_agreement_with_full"] = float(np.mean(
             [np.mean(a[f"category_{i}"] == b[f"category_{i}"]) for i in range(len(images))]))
     latency = measure_latency([r["path"] for r in results.values()], runs=args.runs)
-    for name, result in results.items():
+    for result in results.values():
         result["litert_xnnpack_ms"] = latency[result["path"]]["median_ms"]
     for low, full in ((f"float32_stride{args.output_stride}", "float32"),
                       (f"int8_stride{args.output_stride}", "int8"),
