@@ -11,8 +11,8 @@ see docs/mediapipe.md.
 
 Examples:
     python conversion/convert.py model.keras --output model.tflite
-    python conversion/convert.py model.keras --output model_uint8.tflite \
-        --quantization int8 --input-dtype uint8 --labels background,person \
+    python conversion/convert.py model.keras --output model_uint8.tflite \\
+        --quantization int8 --input-dtype uint8 --labels background,person \\
         --representative shapes
     python conversion/convert.py model.keras --output model_int8.tflite \\
         --quantization int8 --input-size 256 256 --representative shapes
