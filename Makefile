@@ -1,5 +1,6 @@
 # The two set-up commands of the README: `make demo` and `make test`. Each
-# creates .venv from the project's own files on first use.
+# creates .venv from the project's own files on first use, and
+# .venv-mediapipe (MediaPipe Tasks, which cannot share .venv; docs/mediapipe.md).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -15,14 +16,16 @@ $(BIN)/.installed: setup.py
 
 demo: $(BIN)/.installed
 	bash scripts/install_swiftshader.sh
+	bash scripts/setup_mediapipe_env.sh $(PYTHON)
 	$(BIN)/python examples/pipeline.py --output-dir runs/pipeline
 
 test: $(BIN)/.installed
 	bash scripts/install_swiftshader.sh
+	bash scripts/setup_mediapipe_env.sh $(PYTHON)
 	bash scripts/run_tests.sh $(BIN)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) *.egg-info
+	rm -rf $(VENV) .venv-mediapipe *.egg-info

@@ -5,8 +5,15 @@ shapes are constants. The .tflite is written atomically, with a report
 (<output>.report.json and .md) beside it: op histogram, tensor dtypes, size,
 Keras-vs-TFLite error and delegation results.
 
+The model metadata MediaPipe Tasks reads (labels, input normalization, output
+activation) is written for the package's segmentation and heatmap models;
+see docs/mediapipe.md.
+
 Examples:
     keras-psa-convert model.keras --output model.tflite
+    keras-psa-convert model.keras --output model_uint8.tflite \\
+        --quantization int8 --input-dtype uint8 --labels background,person \\
+        --representative shapes
     keras-psa-convert model.keras --output model_int8.tflite \\
         --quantization int8 --input-size 256 256 --representative shapes
 """
@@ -57,6 +64,28 @@ def parse_args(argv=None):
                         help="name scopes whose non-convolution ops stay float in int8 "
                              "models (default: the PSA branches' softmax over H*W, weighted "
                              "sum and LayerNorm statistics); give none to quantize them")
+    parser.add_argument("--labels", metavar="FILE|a,b,c",
+                        help="class names for the model metadata: a label file (one name a "
+                             "line) or a comma-separated list, one per output channel "
+                             "(default: the names the training script saved beside the "
+                             "model, if any)")
+    parser.add_argument("--keypoint-names", metavar="FILE|a,b,c",
+                        help="heatmap models: channel names for the metadata")
+    parser.add_argument("--metadata", choices=["auto", "segmenter", "heatmap", "none"],
+                        default="auto",
+                        help="model metadata for MediaPipe Tasks (default auto: segmenter "
+                             "metadata for the package's segmentation models or with "
+                             "--labels, heatmap metadata for its heatmap models)")
+    parser.add_argument("--input-dtype", choices=["float32", "uint8"], default="float32",
+                        help="uint8: int8 models take uint8 camera frames as they are "
+                             "(default float32)")
+    parser.add_argument("--output-stride", type=int, default=None, metavar="N",
+                        help="end the model before its final upsampling, at the head's "
+                             "stride N (8 for Lite R-ASPP, 4 for DeepLabV3+), for consumers "
+                             "that resize masks themselves (MediaPipe)")
+    parser.add_argument("--output-activation", choices=["none", "softmax"], default="none",
+                        help="segmenter metadata: activation MediaPipe applies to the output "
+                             "for its confidence masks (default none: the logits)")
     parser.add_argument("--checks", nargs="*", default=["gpu-static", "xnnpack", "parity"],
                         choices=["gpu-static", "gpu", "xnnpack", "parity"],
                         help="checks for the report (default gpu-static xnnpack parity; "
@@ -92,11 +121,13 @@ def main(argv=None):
     args = parse_args(argv)
     from keras_psa import export
     from keras_psa.export.input_range import model_input_range
+    from keras_psa.export.metadata import training_class_names
     from keras_psa.export.quantization_mode import GPU_TOLERANCE
     from keras_psa.saving import load_model
 
     float_ops = "auto" if args.float_ops is None else tuple(args.float_ops)
     float_scopes = "auto" if args.float_scopes is None else tuple(args.float_scopes)
+    labels = args.labels if args.labels is not None else training_class_names(args.model)
     try:
         model = load_model(args.model, allow_unsafe=args.unsafe_load)
         pixel_range = tuple(args.pixel_range) if args.pixel_range else None
@@ -115,6 +146,12 @@ def main(argv=None):
             float_scopes=float_scopes,
             xnnpack_fallback=not args.no_xnnpack_fallback,
             allow_unsafe=args.unsafe_load,
+            labels=labels,
+            keypoint_names=args.keypoint_names,
+            metadata=None if args.metadata == "none" else args.metadata,
+            input_dtype=args.input_dtype,
+            output_stride=args.output_stride,
+            output_activation=args.output_activation,
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -135,6 +172,10 @@ def main(argv=None):
     if "xnnpack" in args.checks:
         checks.append(export.check_xnnpack_delegation(args.output))
     if "parity" in args.checks and model is not None:
+        if args.output_stride is not None:  # compare with the model cut the same way
+            from keras_psa.export.output_stride import cut_before_final_upsampling
+
+            model = cut_before_final_upsampling(model, args.output_stride)
         try:
             checks.append(export.check_keras_parity(model, args.output,
                                                     pixel_range=pixel_range, images=images))
@@ -146,11 +187,14 @@ def main(argv=None):
                   "representative": args.representative if args.quantization == "int8" else None,
                   "pixel_range": pixel_range,
                   "float_ops": float_ops if args.quantization == "int8" else None,
-                  "float_scopes": float_scopes if args.quantization == "int8" else None}
+                  "float_scopes": float_scopes if args.quantization == "int8" else None,
+                  "input_dtype": args.input_dtype, "output_stride": args.output_stride}
     _json_path, md_path = export.write_report(args.output, checks, conversion)
     print(f"wrote {args.output} ({export.inspect_model(args.output)['size_bytes']:,} bytes)")
     for check in checks:
         print(check.summary())
+    metadata = export.read_metadata(args.output)
+    print(metadata.summary() if metadata is not None else "metadata: none")
     print(f"report: {md_path}")
     return exit_code(checks) if args.strict else EXIT_PASSED
 

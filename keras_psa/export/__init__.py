@@ -11,6 +11,10 @@ from keras_psa.export.float_nodes import select_float_nodes
 from keras_psa.export.gpu_accelerator import run_gpu_accelerator
 from keras_psa.export.gpu_compatibility import check_gpu_compatibility
 from keras_psa.export.litert_runner import run_tflite
+from keras_psa.export.metadata import TFLiteMetadata
+from keras_psa.export.metadata import read_metadata
+from keras_psa.export.metadata import write_heatmap_metadata
+from keras_psa.export.metadata import write_segmenter_metadata
 from keras_psa.export.model_inspection import inspect_model
 from keras_psa.export.op_issue import OpIssue
 from keras_psa.export.parity import check_keras_parity
@@ -28,6 +32,7 @@ __all__ = [
     "CheckResult",
     "OpIssue",
     "TFLiteGraph",
+    "TFLiteMetadata",
     "check_gpu_compatibility",
     "check_keras_parity",
     "check_xnnpack_delegation",
@@ -36,9 +41,12 @@ __all__ = [
     "convert_model",
     "infer_quantization_mode",
     "inspect_model",
+    "read_metadata",
     "representative_images",
     "run_gpu_accelerator",
     "run_tflite",
     "select_float_nodes",
+    "write_heatmap_metadata",
     "write_report",
+    "write_segmenter_metadata",
 ]

@@ -11,12 +11,18 @@ from keras_psa.export.float_nodes import PSA_FLOAT_SCOPES
 from keras_psa.export.float_nodes import select_float_nodes
 from keras_psa.export.input_range import model_input_range
 from keras_psa.export.input_range import resolve_pixel_range
+from keras_psa.export.mediapipe_export import add_model_metadata
+from keras_psa.export.mediapipe_export import check_output_options
+from keras_psa.export.mediapipe_export import prepare_output_stride
+from keras_psa.export.metadata.label_names import parse_names
 from keras_psa.export.model_loading import keras_module_of
 from keras_psa.export.model_loading import with_static_input
+from keras_psa.export.output_stride import check_output_stride
 from keras_psa.export.quantization_mode import check_quantization_mode
 from keras_psa.export.representative_data import needs_pixel_range
 from keras_psa.export.representative_data import representative_images
 from keras_psa.export.tflite_graph import TFLiteGraph
+from keras_psa.export.uint8_input import to_uint8_input
 from keras_psa.saving import deserialization_scope
 from keras_psa.saving import load_model
 
@@ -121,7 +127,9 @@ def convert_model(model, output_path=None, quantization="float32", *, input_size
                   representative="random", num_calibration_samples=100,
                   pixel_range=None, int8_io=False, static_batch=True,
                   float_ops="auto", float_scopes="auto", xnnpack_fallback=True,
-                  decompose_hard_swish=False, allow_unsafe=False):
+                  decompose_hard_swish=False, allow_unsafe=False, labels=None,
+                  keypoint_names=None, metadata="auto", input_dtype="float32",
+                  output_stride=None, output_activation="none"):
     """Converts a Keras model to a TFLite flatbuffer.
 
     Args:
@@ -169,10 +177,27 @@ def convert_model(model, output_path=None, quantization="float32", *, input_size
             with RELU6 and two MULs, all int8, instead of a HARD_SWISH op that
             int8 XNNPACK lacks). For targets that need every op in int8; on
             XNNPACK (x86, measured) the default float HARD_SWISH islands are
-            faster (figures: docs/benchmark.md).
+            faster (figures: docs/performance.md).
         allow_unsafe: load and rebuild a model even if that runs code stored
             in it (a `Lambda`); see `keras_psa.saving.load_model`. Defaults
             to False.
+        labels: class names of a segmenter for its metadata (list, label file
+            or "a,b,c"), one per output channel. None: the class names the
+            training script saved beside `model` (summary.json), if any.
+        keypoint_names: names of a heatmap model's channels for its metadata.
+        metadata: the model metadata MediaPipe Tasks reads (see
+            docs/mediapipe.md): "segmenter", "heatmap", None (none) or "auto"
+            (segmenter metadata with `labels` or for a model whose output is
+            named "logits", heatmap metadata with `keypoint_names` or for an
+            output named "heatmaps", else none; skipped when the model cannot
+            carry it, e.g. two outputs).
+        input_dtype: "float32", or "uint8" (int8 models: uint8 camera frames
+            in, mapped onto the model's pixel range exactly).
+        output_stride: None, or the head's stride (8 for Lite R-ASPP, 4 for
+            DeepLabV3+): end the model before its final bilinear upsampling,
+            for consumers that resize the output themselves (MediaPipe).
+        output_activation: "none" or "softmax": what segmenter metadata tells
+            MediaPipe to apply to the output.
 
     Returns:
         The `.tflite` bytes.
@@ -195,6 +220,12 @@ def convert_model(model, output_path=None, quantization="float32", *, input_size
             "`decompose_hard_swish` must be True or False. "
             f"Received: decompose_hard_swish={decompose_hard_swish!r}"
         )
+    check_output_options(quantization=quantization, input_dtype=input_dtype,
+                         output_stride=output_stride, metadata=metadata,
+                         output_activation=output_activation)
+    labels = parse_names(labels, "labels") if labels is not None else None
+    keypoint_names = (parse_names(keypoint_names, "keypoint_names")
+                      if keypoint_names is not None else None)
     source = model if isinstance(model, (str, os.PathLike)) else None
     if source is not None:
         model = load_model(source, allow_unsafe=allow_unsafe)
@@ -203,6 +234,15 @@ def convert_model(model, output_path=None, quantization="float32", *, input_size
             or model_input_range(model) is not None):
         pixel_range = resolve_pixel_range(
             model, pixel_range, needed_for=f"int8 calibration on {representative!r} images")
+    if output_stride is not None:
+        model = prepare_output_stride(model, output_stride)
+    # The values the model takes for pixels 0..255, for uint8 input and metadata.
+    input_range = pixel_range if pixel_range is not None else (
+        model_input_range(model) if model is not None else None)
+    if input_dtype == "uint8":
+        input_range = resolve_pixel_range(model, input_range, needed_for="uint8 input")
+        # The uint8 input is made from the float-input model below.
+        int8_io, int8_output = False, int8_io
     with tempfile.TemporaryDirectory(prefix="keras_psa_export_") as tmp:
         if model is None:  # a SavedModel that Keras cannot load: convert as is
             if input_size is not None:
@@ -217,6 +257,8 @@ def convert_model(model, output_path=None, quantization="float32", *, input_size
                 with deserialization_scope(allow_unsafe):
                     model = with_static_input(model, input_size,
                                               decompose_hard_swish=decompose_hard_swish)
+            if output_stride is not None:
+                check_output_stride(model, output_stride)
             shape = tuple(model.inputs[0].shape)
             converter = _saved_model_converter(model, os.path.join(tmp, "saved_model"))
         if quantization == "int8" and shape is None:
@@ -237,6 +279,12 @@ def convert_model(model, output_path=None, quantization="float32", *, input_size
                                                   float_scopes, int8_io, xnnpack_fallback)
         else:
             tflite_bytes = converter.convert()
+    if input_dtype == "uint8":
+        tflite_bytes = to_uint8_input(tflite_bytes, input_range, int8_output=int8_output)
+    tflite_bytes = add_model_metadata(
+        tflite_bytes, model, source=source, metadata=metadata, labels=labels,
+        keypoint_names=keypoint_names, input_range=input_range,
+        output_activation=output_activation)
     if output_path is not None:
         write_bytes_atomically(output_path, tflite_bytes)
     return tflite_bytes

@@ -17,6 +17,8 @@ import tempfile
 from tensorflow.lite.python import schema_py_generated as schema
 from tensorflow.lite.tools import flatbuffer_utils
 
+from keras_psa.export.metadata.associated_files import keep_associated_files
+
 _INT8 = schema.TensorType.INT8
 _FLOAT32 = schema.TensorType.FLOAT32
 # Builtin op versions of the int8 forms of QUANTIZE (float -> int8) and DEQUANTIZE.
@@ -73,7 +75,8 @@ def run_ops_in_float(model_bytes, op_indices, subgraph_index=0):
         subgraph_index: the subgraph holding the ops.
 
     Returns:
-        The new `.tflite` bytes.
+        The new `.tflite` bytes, with the model metadata and packed files
+        (label files) of `model_bytes`.
     """
     model = flatbuffer_utils.convert_bytearray_to_object(bytearray(model_bytes))
     subgraph = model.subgraphs[subgraph_index]
@@ -109,7 +112,10 @@ def run_ops_in_float(model_bytes, op_indices, subgraph_index=0):
         operators.append(op)
         operators.extend(requantize)
     subgraph.operators = operators
-    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+    # The model metadata buffer survives the object-API round trip; the label
+    # files zipped onto the end do not.
+    return keep_associated_files(model_bytes,
+                                 flatbuffer_utils.convert_object_to_bytearray(model))
 
 
 def xnnpack_float_fallback(model_bytes, max_rounds=3):

@@ -4,6 +4,7 @@ import json
 import os
 
 from keras_psa.export.atomic_write import write_bytes_atomically
+from keras_psa.export.metadata.tflite_metadata import read_metadata
 from keras_psa.export.model_inspection import inspect_model
 
 
@@ -14,9 +15,18 @@ def report_paths(tflite_path):
 
 def build_report(tflite_path, checks=(), conversion=None):
     """Returns the report as a dict: model facts, conversion settings, checks."""
+    try:
+        metadata = read_metadata(tflite_path)
+    except ValueError as error:  # reported, not fatal: the checks still run
+        metadata = None
+        metadata_error = str(error)
+    else:
+        metadata_error = None
     return {
         "model": os.path.basename(os.fspath(tflite_path)),
         "inspection": inspect_model(tflite_path),
+        "metadata": (metadata.to_dict() if metadata is not None
+                     else {"error": metadata_error} if metadata_error else None),
         "conversion": conversion or {},
         "checks": [check.to_dict() for check in checks],
         "passed": all(check.passed for check in checks),
@@ -31,6 +41,7 @@ def _markdown(report):
               f"- inputs: {info['inputs']}", f"- outputs: {info['outputs']}"]
     for key, value in report["conversion"].items():
         lines.append(f"- {key}: {value}")
+    lines += _metadata_markdown(report.get("metadata"))
     lines += ["", "## Checks", "", "| check | status | result |", "|---|---|---|"]
     for check in report["checks"]:
         lines.append(f"| {check['name']} | {check['status']} | {check['message']} |")
@@ -45,6 +56,18 @@ def _markdown(report):
     lines += ["", "## Tensor dtypes", "", "| dtype | tensors |", "|---|---|"]
     lines += [f"| {dtype} | {n} |" for dtype, n in info["tensor_dtypes"].items()]
     return "\n".join(lines) + "\n"
+
+
+def _metadata_markdown(metadata):
+    if metadata is None:
+        return ["", "## Model metadata", "",
+                "none (MediaPipe Tasks needs it: convert with labels, see docs/mediapipe.md)"]
+    lines = ["", "## Model metadata", "", "| field | value |", "|---|---|"]
+    for key in ("name", "version", "description", "input_color_space", "normalization",
+                "input_stats", "output_name", "labels", "output_activation",
+                "associated_files", "min_parser_version"):
+        lines.append(f"| {key} | {metadata.get(key)} |")
+    return lines
 
 
 def write_report(tflite_path, checks=(), conversion=None):

@@ -123,8 +123,12 @@ def _static_qat_copy(summary, qat_model):
     return static
 
 
-def convert_qat_model(qat_model, output_path):
-    """The documented tfmot flow: `Optimize.DEFAULT`, no representative data."""
+def convert_qat_model(qat_model, output_path, *, labels=None):
+    """The documented tfmot flow: `Optimize.DEFAULT`, no representative data.
+
+    With `labels`, the file gets the segmenter metadata MediaPipe Tasks reads
+    (the models take raw pixels 0..255); `xnnpack_float_fallback` keeps it.
+    """
     import tensorflow as tf
 
     from keras_psa.export.atomic_write import write_bytes_atomically
@@ -132,6 +136,11 @@ def convert_qat_model(qat_model, output_path):
     converter = tf.lite.TFLiteConverter.from_keras_model(qat_model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     tflite_bytes = converter.convert()
+    if labels is not None:
+        from keras_psa.export.metadata import write_segmenter_metadata
+
+        tflite_bytes = write_segmenter_metadata(tflite_bytes, labels=labels,
+                                                name=qat_model.name)
     write_bytes_atomically(output_path, tflite_bytes)
     return tflite_bytes
 
@@ -285,14 +294,15 @@ def qat_finetune(config, verbose="auto"):
     qat_xnnpack_path = os.path.join(config.output_dir, "qat_int8_xnnpack.tflite")
     ptq_path = os.path.join(config.output_dir, "ptq_int8.tflite")
     static_qat = _static_qat_copy(float_summary, qat_model)
-    qat_bytes = convert_qat_model(static_qat, qat_path)
+    qat_bytes = convert_qat_model(static_qat, qat_path, labels=list(info.class_names))
     # XNNPACK has no int8 SOFTMAX / RSQRT / ...: the CPU file runs those few ops in
     # float between DEQUANTIZE and QUANTIZE so that XNNPACK takes the whole graph.
     xnnpack_bytes, float_fallback_ops = export.xnnpack_float_fallback(qat_bytes)
     write_bytes_atomically(qat_xnnpack_path, xnnpack_bytes)
     float_ops = "auto" if config.ptq_float_ops == "auto" else tuple(config.ptq_float_ops)
     export.convert_model(float_model, ptq_path, quantization="int8", representative=dataset,
-                         num_calibration_samples=config.ptq_samples, float_ops=float_ops)
+                         num_calibration_samples=config.ptq_samples, float_ops=float_ops,
+                         labels=list(info.class_names))
 
     images = validation_examples(dataset, image_size, count=PARITY_IMAGES, seed=data_seed)[0]
     static_float = build_from_summary(float_summary, batch_size=1)

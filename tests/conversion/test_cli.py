@@ -67,3 +67,23 @@ def test_cli_usage_errors(converted):
     assert run(CHECK, converted / "conv.tflite").returncode == 2  # no check requested
     missing = run(CHECK, converted / "missing.tflite", "--xnnpack")
     assert missing.returncode == 2 and "missing.tflite" in missing.stderr
+
+
+def test_convert_writes_labels_into_the_metadata_and_the_report(converted, tmp_path):
+    out = tmp_path / "labelled.tflite"
+    result = run(CONVERT, converted / "conv.keras", "--output", out, "--input-size", 16, 16,
+                 "--labels", "sky,road,car,person", "--checks", "xnnpack")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "4 labels (sky, road, car, person)" in result.stdout
+    report = json.loads((tmp_path / "labelled.report.json").read_text())
+    assert report["metadata"]["labels"] == ["sky", "road", "car", "person"]
+    assert "## Model metadata" in (tmp_path / "labelled.report.md").read_text()
+
+
+def test_convert_refuses_a_wrong_label_count_and_writes_nothing(converted, tmp_path):
+    out = tmp_path / "bad.tflite"
+    result = run(CONVERT, converted / "conv.keras", "--output", out, "--input-size", 16, 16,
+                 "--labels", "sky,road", "--checks", "xnnpack")
+    assert result.returncode == 2
+    assert "one name per output channel: the model has 4" in result.stderr
+    assert not out.exists() and not (tmp_path / "bad.report.json").exists()
