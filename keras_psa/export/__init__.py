@@ -12,6 +12,7 @@ from keras_psa.export.gpu_accelerator import run_gpu_accelerator
 from keras_psa.export.gpu_compatibility import check_gpu_compatibility
 from keras_psa.export.litert_runner import run_tflite
 from keras_psa.export.model_inspection import inspect_model
+from keras_psa.export.npu import compile_for_npu
 from keras_psa.export.op_issue import OpIssue
 from keras_psa.export.parity import check_keras_parity
 from keras_psa.export.quantization_mode import QUANTIZATION_MODES
@@ -31,6 +32,7 @@ __all__ = [
     "check_gpu_compatibility",
     "check_keras_parity",
     "check_xnnpack_delegation",
+    "compile_for_npu",
     "run_ops_in_float",
     "xnnpack_float_fallback",
     "convert_model",

@@ -16,6 +16,7 @@ from ai_edge_litert.interpreter import Interpreter
 
 from keras_psa.export.check_result import FAILED
 from keras_psa.export.check_result import PASSED
+from keras_psa.export.check_result import UNAVAILABLE
 from keras_psa.export.check_result import CheckResult
 from keras_psa.export.errors import share_within_steps
 from keras_psa.export.output_steps import output_steps
@@ -71,6 +72,10 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
     """
     source_path = os.path.abspath(os.fspath(source_path))
     compiled_path = os.path.abspath(os.fspath(compiled_path))
+    if not Interpreter(model_path=source_path).get_signature_list():
+        return CheckResult("npu_run", UNAVAILABLE,
+                           message="not run: the model has no signature (convert it from a "
+                                   "Keras model or a SavedModel to get one)")
     if inputs is None:
         inputs = random_inputs(source_path, num_inputs, pixel_range, seed)
     with tempfile.TemporaryDirectory(prefix="keras_psa_npu_") as tmp:
@@ -94,7 +99,7 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
         worker = json.loads(result_line[-1][len(_RESULT_PREFIX):])
         outputs = dict(np.load(outputs_path))
     steps = output_steps(source_path)
-    labels, shares, max_abs = {}, {}, {}
+    labels, classes, shares, max_abs = {}, {}, {}, {}
     for key, expected in outputs.items():
         if not key.startswith("cpu/"):
             continue
@@ -105,6 +110,8 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
         agreement = _labels_agree(actual, expected)
         if agreement is not None:
             labels[name] = agreement
+            # One label everywhere (an untrained net's all-zero output) agrees trivially.
+            classes[name] = int(np.unique(np.argmax(expected, -1)).size)
         # An int8 output counts in integers; a float output read from an int8
         # tensor (DEQUANTIZE) in that tensor's step; a float computation has none.
         step = 1.0 if outputs[key].dtype.kind in "iu" else steps.get(name)
@@ -115,6 +122,7 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
         "num_inputs": int(len(next(iter(inputs.values())))),
         "label_agreement": labels,
         "label_share": label_share,
+        "labels_in_use": classes,
         "share_within_int8_steps": shares,
         "max_abs_difference": max_abs,
     }

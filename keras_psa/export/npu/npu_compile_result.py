@@ -83,6 +83,6 @@ class NpuCompileResult:
         lines = [f"[{self.status.upper()}] {self.target}: {self.message}".rstrip(": ")]
         for op in self.ops_on_cpu:
             lines.append(f"    on CPU: subgraph {op['subgraph']} #{op['index']} {op['name']}")
-        if self.run is not None:
+        if self.run is not None and not self.run.passed:
             lines.append(f"    run: {self.run.summary()}")
         return "\n".join(lines)

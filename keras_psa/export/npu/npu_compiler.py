@@ -238,7 +238,7 @@ def _compile_target(model_path, target, work_dir, options, details, *, output_di
         if compiled_path is None:
             write_bytes_atomically(path, compiled_bytes)
         result.run = run_compiled_model(model_path, path, **run_kwargs)
-        if not result.run.passed:
+        if result.run.status == FAILED:
             problems.append(f"run through CompiledModel: {result.run.message}")
     elif run:
         details["run"] = (f"not run: the {target.vendor} dispatch library runs on the device "
