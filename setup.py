@@ -5,9 +5,11 @@ from setuptools import setup
 
 QAT = ["tensorflow-model-optimization~=0.8.1"]
 LITERT = ["ai-edge-litert~=2.3.0"]
+# Intel OpenVINO compiler plugin for LiteRT AOT NPU compilation (brings openvino).
+NPU = LITERT + ["ai-edge-litert-sdk-intel~=2.3.0"]
 DATA = ["scikit-learn>=1.4", "pillow>=10"]
 EXAMPLES = DATA + ["matplotlib>=3.8", "tqdm>=4.66", "tensorboard~=2.21.0"]
-DEV = QAT + LITERT + EXAMPLES + ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.6"]
+DEV = QAT + NPU + EXAMPLES + ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.6"]
 
 setup(
     name="keras-psa",
@@ -32,11 +34,13 @@ setup(
             "keras-psa-benchmark=keras_psa.cli.benchmark:main",
             "keras-psa-train=keras_psa.cli.train:main",
             "keras-psa-qat=keras_psa.cli.qat:main",
+            "keras-psa-compile-npu=keras_psa.cli.compile_npu:main",
         ],
     },
     extras_require={
         "qat": QAT,
         "litert": LITERT,
+        "npu": NPU,
         "data": DATA,
         "examples": EXAMPLES,
         "all": QAT + LITERT + EXAMPLES,

@@ -133,6 +133,58 @@ def _verdicts(args, folder, train_summary, qat_summary, float_report):
             for spec in SHIPPED_FILES + COMPARISON_FILES]
 
 
+MEDIAPIPE_PYTHON = os.path.join(ROOT, ".venv-mediapipe", "bin", "python")
+MEDIAPIPE_FILES = ("float32.tflite", "qat/qat_int8_xnnpack.tflite", "qat/qat_int8.tflite")
+
+
+def _mediapipe_stage(args, folder):
+    """MediaPipe Tasks' ImageSegmenter on the shipped files: its category mask vs the argmax
+    of LiteRT's logits, on validation images. Returns the rows for the report."""
+    import numpy as np
+
+    from keras_psa.data import validation_examples
+    from keras_psa.export import run_tflite
+
+    if not os.path.isfile(MEDIAPIPE_PYTHON):
+        return [{"file": f, "error": "not run: no .venv-mediapipe (bash "
+                 "scripts/setup_mediapipe_env.sh creates it)"} for f in MEDIAPIPE_FILES]
+    images = validation_examples(args.dataset, args.image_size, count=8)[0]
+    images = np.clip(np.round(images), 0, 255).astype(np.uint8)
+    images_path = os.path.join(folder, "mediapipe_images.npy")
+    np.save(images_path, images)
+    rows = []
+    for name in MEDIAPIPE_FILES:
+        path = os.path.join(folder, name)
+        masks_path = os.path.join(folder, "mediapipe_" + os.path.basename(name) + ".npz")
+        done = subprocess.run(
+            [MEDIAPIPE_PYTHON, _script("scripts", "mediapipe_segment.py"), path, "--images",
+             images_path, "--output", masks_path], capture_output=True, text=True,
+            env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, check=False)
+        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        result = json.loads(lines[-1]) if lines else {"error": done.stderr[-500:]}
+        row = {"file": name, "labels": result.get("labels"), "error": result.get("error")}
+        if not row["error"]:
+            with np.load(masks_path) as masks:
+                same = [np.mean(masks[f"category_{i}"] == np.argmax(
+                    run_tflite(path, image[None].astype(np.float32))[0][0], -1))
+                    for i, image in enumerate(images)]
+            row["agreement"] = float(np.mean(same))
+        rows.append(row)
+    return rows
+
+
+def _mediapipe_table(rows):
+    lines = ["| file | labels from the metadata | category mask = LiteRT argmax |",
+             "|---|---|---|"]
+    for row in rows:
+        if row.get("error"):
+            lines.append(f"| `{row['file']}` | - | {row['error']} |")
+        else:
+            labels = ", ".join(row["labels"] or []) or "-"
+            lines.append(f"| `{row['file']}` | {labels} | {row['agreement']:.2%} |")
+    return "\n".join(lines) + "\n"
+
+
 def _report(args, folder, timings, train_summary, qat_summary, float_report):
     from keras_psa.export.shipping_verdict import verdict_table
 
@@ -173,6 +225,10 @@ def _report(args, folder, timings, train_summary, qat_summary, float_report):
             for issue in check["issues"]:
                 lines.append(f"- {name} / {check['name']}: `{issue['op_name']}` "
                              f"{issue['reason']}")
+    lines += ["", "## MediaPipe Tasks ImageSegmenter", "",
+              "MediaPipe's real ImageSegmenter (Python, CPU) on 8 validation images, reading "
+              "the metadata the converter wrote (labels, input normalization):", "",
+              _mediapipe_table(_mediapipe_stage(args, folder))]
     lines += ["", "## XNNPACK latency (median ms, interleaved runs)", "", benchmark.strip(), "",
               "![benchmark](benchmark/benchmark.png)", "", "## Training pictures", ""]
     for picture in sorted(os.listdir(os.path.join(folder, "float"))):

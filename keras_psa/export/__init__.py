@@ -16,6 +16,7 @@ from keras_psa.export.metadata import read_metadata
 from keras_psa.export.metadata import write_heatmap_metadata
 from keras_psa.export.metadata import write_segmenter_metadata
 from keras_psa.export.model_inspection import inspect_model
+from keras_psa.export.npu import compile_for_npu
 from keras_psa.export.op_issue import OpIssue
 from keras_psa.export.parity import check_keras_parity
 from keras_psa.export.quantization_mode import QUANTIZATION_MODES
@@ -36,6 +37,7 @@ __all__ = [
     "check_gpu_compatibility",
     "check_keras_parity",
     "check_xnnpack_delegation",
+    "compile_for_npu",
     "run_ops_in_float",
     "xnnpack_float_fallback",
     "convert_model",

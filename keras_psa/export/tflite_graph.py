@@ -25,6 +25,18 @@ def _ints(values):
     return [] if values is None else [int(v) for v in values]
 
 
+def operator_name(model, op):
+    """The builtin name of `op` (an `OperatorT` of `model`, a `ModelT`), or its
+    custom code for a custom op (e.g. `"DISPATCH_OP"`)."""
+    code = model.operatorCodes[op.opcodeIndex]
+    builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
+    name = _OP_NAMES.get(builtin, str(builtin))
+    if name == "CUSTOM":
+        custom = code.customCode
+        name = custom.decode() if isinstance(custom, bytes) else custom
+    return name
+
+
 @dataclasses.dataclass(frozen=True)
 class TensorInfo:
     index: int
@@ -146,14 +158,9 @@ class TFLiteGraph:
 
     def _op_info(self, index, op):
         code = self.model.operatorCodes[op.opcodeIndex]
-        builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
-        name = _OP_NAMES.get(builtin, str(builtin))
-        if name == "CUSTOM":
-            custom = code.customCode
-            name = custom.decode() if isinstance(custom, bytes) else custom
         return OpInfo(
             index=index,
-            name=name,
+            name=operator_name(self.model, op),
             version=int(code.version),
             inputs=tuple(self.tensors[i] if i >= 0 else None for i in _ints(op.inputs)),
             outputs=tuple(self.tensors[i] for i in _ints(op.outputs) if i >= 0),

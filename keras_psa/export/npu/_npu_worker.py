@@ -1,0 +1,67 @@
+"""Child process of `compiled_model_run.run_compiled_model`: runs the source
+model on LiteRT's CPU interpreter and the NPU-compiled model through
+`CompiledModel`, and saves both outputs.
+
+Kept free of TensorFlow and of keras_psa imports so it starts fast and so a
+crash inside a vendor's dispatch library only ends this process.
+Usage: python _npu_worker.py SOURCE.tflite COMPILED.tflite INPUTS.npz OUTPUTS.npz
+"""
+
+import json
+import sys
+
+import numpy as np
+from ai_edge_litert.compiled_model import CompiledModel
+from ai_edge_litert.hardware_accelerator import HardwareAccelerator
+from ai_edge_litert.interpreter import Interpreter
+from ai_edge_litert.interpreter import OpResolverType
+
+
+def _run_interpreter(path, inputs):
+    interpreter = Interpreter(
+        model_path=path,
+        experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+    )
+    runner = interpreter.get_signature_runner()
+    return {name: np.asarray(value) for name, value in runner(**inputs).items()}
+
+
+def _run_compiled(model, inputs):
+    signature = model.get_signature_by_index(0)
+    key = signature["key"]
+    input_details = model.get_input_tensor_details(key)
+    output_details = model.get_output_tensor_details(key)
+    input_buffers = model.create_input_buffers(0)
+    output_buffers = model.create_output_buffers(0)
+    for name, buffer in zip(signature["inputs"], input_buffers):
+        buffer.write(np.ascontiguousarray(inputs[name].astype(input_details[name]["dtype"])))
+    model.run_by_index(0, input_buffers, output_buffers)
+    outputs = {}
+    for name, buffer in zip(signature["outputs"], output_buffers):
+        details = output_details[name]
+        size = int(np.prod(details["shape"]))
+        outputs[name] = buffer.read(size, details["dtype"]).reshape(details["shape"])
+    return outputs
+
+
+def main(source_path, compiled_path, inputs_path, outputs_path):
+    # Each array holds one sample per row; the models take a batch of one.
+    samples = dict(np.load(inputs_path))
+    count = len(next(iter(samples.values())))
+    # NPU first, CPU for whatever the compiler left out of its partitions.
+    model = CompiledModel.from_file(
+        compiled_path, hardware_accel=HardwareAccelerator.NPU | HardwareAccelerator.CPU)
+    fully = bool(model.is_fully_accelerated())
+    arrays = {}
+    for i in range(count):
+        inputs = {name: values[i] for name, values in samples.items()}
+        for prefix, outputs in (("cpu", _run_interpreter(source_path, inputs)),
+                                ("npu", _run_compiled(model, inputs))):
+            for name, value in outputs.items():
+                arrays.setdefault(f"{prefix}/{name}", []).append(value)
+    np.savez(outputs_path, **{key: np.stack(values) for key, values in arrays.items()})
+    print("KERAS_PSA_NPU_RESULT " + json.dumps({"fully_accelerated": fully}), flush=True)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:5])

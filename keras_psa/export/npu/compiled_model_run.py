@@ -1,0 +1,141 @@
+"""Runs an NPU-compiled `.tflite` through LiteRT's `CompiledModel` and compares it
+with the source model on LiteRT's CPU interpreter.
+
+The run happens in a child process: a crash inside a vendor's dispatch library
+ends the child, not the caller.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+
+from keras_psa.export.check_result import FAILED
+from keras_psa.export.check_result import PASSED
+from keras_psa.export.check_result import UNAVAILABLE
+from keras_psa.export.check_result import CheckResult
+from keras_psa.export.errors import share_within_steps
+from keras_psa.export.output_steps import output_steps
+from keras_psa.export.quantized_io import to_model_input
+
+_WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_npu_worker.py")
+_RESULT_PREFIX = "KERAS_PSA_NPU_RESULT "
+STEPS = (1, 2, 3)
+
+
+def random_inputs(model_path, num_inputs=2, pixel_range=(0.0, 255.0), seed=0):
+    """`num_inputs` random samples per signature input, in the input's dtype.
+
+    Float values are uniform in `pixel_range`; int8/uint8 inputs get those
+    values quantized with the input's own scale and zero point.
+    """
+    runner = Interpreter(model_path=os.fspath(model_path)).get_signature_runner()
+    rng = np.random.default_rng(seed)
+    low, high = pixel_range
+    samples = {}
+    for name, details in runner.get_input_details().items():
+        shape = tuple(int(d) for d in details["shape"])
+        values = rng.uniform(low, high, size=(num_inputs,) + shape).astype(np.float32)
+        samples[name] = to_model_input(values, details)
+    return samples
+
+
+def _labels_agree(actual, expected):
+    # Segmentation logits (..., H, W, C): the label of a pixel is its argmax.
+    if actual.ndim < 3 or actual.shape[-1] < 2:
+        return None
+    return float(np.mean(np.argmax(actual, -1) == np.argmax(expected, -1)))
+
+
+def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
+                       pixel_range=(0.0, 255.0), seed=0, label_share=0.99, timeout=300):
+    """Runs `compiled_path` on its NPU dispatch library and `source_path` on the CPU.
+
+    Args:
+        source_path: the `.tflite` that was compiled.
+        compiled_path: the compiled `.tflite` (DISPATCH_OP custom ops).
+        inputs: dict from signature input name to an array of samples (one per
+            row) in the model's input dtype; `random_inputs` by default.
+        num_inputs, pixel_range, seed: the default random inputs.
+        label_share: smallest share of pixels (argmax over channels) whose label
+            must equal the CPU interpreter's.
+        timeout: seconds before the child is killed.
+
+    Returns:
+        A `CheckResult` named `"npu_run"`: `details` holds the label agreement
+        and, for outputs that are int8 tensors (or the DEQUANTIZE of one), the
+        share of outputs within 1, 2 and 3 quantization steps of the CPU's.
+    """
+    source_path = os.path.abspath(os.fspath(source_path))
+    compiled_path = os.path.abspath(os.fspath(compiled_path))
+    if not Interpreter(model_path=source_path).get_signature_list():
+        return CheckResult("npu_run", UNAVAILABLE,
+                           message="not run: the model has no signature (convert it from a "
+                                   "Keras model or a SavedModel to get one)")
+    if inputs is None:
+        inputs = random_inputs(source_path, num_inputs, pixel_range, seed)
+    with tempfile.TemporaryDirectory(prefix="keras_psa_npu_") as tmp:
+        inputs_path = os.path.join(tmp, "inputs.npz")
+        outputs_path = os.path.join(tmp, "outputs.npz")
+        np.savez(inputs_path, **inputs)
+        command = [sys.executable, _WORKER, source_path, compiled_path, inputs_path,
+                   outputs_path]
+        try:
+            child = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                                   check=False)
+        except subprocess.TimeoutExpired:
+            return CheckResult("npu_run", FAILED, message=f"run timed out after {timeout} s")
+        log = child.stdout + "\n" + child.stderr
+        result_line = [ln for ln in log.splitlines() if ln.startswith(_RESULT_PREFIX)]
+        if child.returncode != 0 or not result_line:
+            return CheckResult("npu_run", FAILED,
+                               details={"returncode": child.returncode, "log_tail": log[-4000:]},
+                               message=f"CompiledModel run crashed or failed (exit code "
+                                       f"{child.returncode})")
+        worker = json.loads(result_line[-1][len(_RESULT_PREFIX):])
+        outputs = dict(np.load(outputs_path))
+    steps = output_steps(source_path)
+    labels, classes, shares, max_abs = {}, {}, {}, {}
+    for key, expected in outputs.items():
+        if not key.startswith("cpu/"):
+            continue
+        name = key[4:]
+        actual = outputs[f"npu/{name}"].astype(np.float64)
+        expected = expected.astype(np.float64)
+        max_abs[name] = float(np.max(np.abs(actual - expected))) if expected.size else 0.0
+        agreement = _labels_agree(actual, expected)
+        if agreement is not None:
+            labels[name] = agreement
+            # One label everywhere (an untrained net's all-zero output) agrees trivially.
+            classes[name] = int(np.unique(np.argmax(expected, -1)).size)
+        # An int8 output counts in integers; a float output read from an int8
+        # tensor (DEQUANTIZE) in that tensor's step; a float computation has none.
+        step = 1.0 if outputs[key].dtype.kind in "iu" else steps.get(name)
+        if step:
+            shares[name] = {k: share_within_steps(actual, expected, step, k) for k in STEPS}
+    details = {
+        "fully_accelerated": worker["fully_accelerated"],
+        "num_inputs": int(len(next(iter(inputs.values())))),
+        "label_agreement": labels,
+        "label_share": label_share,
+        "labels_in_use": classes,
+        "share_within_int8_steps": shares,
+        "max_abs_difference": max_abs,
+    }
+    bad = [f"{name}: labels agree on {share:.2%} of pixels < {label_share:.0%}"
+           for name, share in labels.items() if not share >= label_share]
+    status = FAILED if bad else PASSED
+    if bad:
+        message = "; ".join(bad)
+    else:
+        parts = [f"labels agree on {min(labels.values()):.2%} of pixels"] if labels else []
+        if shares:
+            worst = {k: min(s[k] for s in shares.values()) for k in STEPS}
+            parts.append("int8 outputs within 1/2/3 steps: " +
+                         "/".join(f"{worst[k]:.2%}" for k in STEPS))
+        message = ", ".join(parts) or "ran"
+    return CheckResult("npu_run", status, details=details, message=message)

@@ -1,0 +1,106 @@
+"""The report of compiling one model for several NPU targets: JSON and Markdown."""
+
+import dataclasses
+import json
+import os
+
+from keras_psa.export.atomic_write import write_bytes_atomically
+from keras_psa.export.check_result import FAILED
+from keras_psa.export.check_result import PASSED
+from keras_psa.export.check_result import UNAVAILABLE
+
+
+def _percent(value):
+    return f"{value:.2%}" if value is not None else "-"
+
+
+@dataclasses.dataclass
+class NpuCompileReport:
+    """Per-target `NpuCompileResult`s for one `.tflite`.
+
+    Args:
+        model: path of the compiled `.tflite`.
+        model_size_bytes: its size.
+        op_histogram: op name -> count in its main subgraph.
+        results: one `NpuCompileResult` per target, in the order requested.
+    """
+
+    model: str
+    model_size_bytes: int
+    op_histogram: dict
+    results: list = dataclasses.field(default_factory=list)
+
+    @property
+    def status(self):
+        """`"failed"` if a target failed, else `"unavailable"` if one could not be
+        compiled here, else `"passed"`."""
+        statuses = {result.status for result in self.results}
+        for status in (FAILED, UNAVAILABLE):
+            if status in statuses:
+                return status
+        return PASSED
+
+    @property
+    def passed(self):
+        return self.status == PASSED
+
+    def to_dict(self):
+        return {
+            "model": self.model,
+            "model_size_bytes": self.model_size_bytes,
+            "op_histogram": self.op_histogram,
+            "status": self.status,
+            "targets": [result.to_dict() for result in self.results],
+        }
+
+    def summary(self):
+        return "\n".join(result.summary() for result in self.results)
+
+    def to_markdown(self):
+        lines = [f"# NPU compilation of {os.path.basename(self.model)}", "",
+                 f"- size: {self.model_size_bytes:,} bytes", f"- status: {self.status}", "",
+                 "| target | status | ops offloaded | partitions | ops on CPU | compiled size "
+                 "| compile time | labels = CPU | int8 within 1/2/3 steps |",
+                 "|---|---|---|---|---|---|---|---|---|"]
+        for r in self.results:
+            compiled = r.status != UNAVAILABLE and r.subgraphs
+            on_cpu = ", ".join(sorted({op["name"] for op in r.ops_on_cpu})) or "none"
+            labels, steps = "-", "-"
+            if r.run is not None:
+                run = r.run.details
+                if run.get("label_agreement"):
+                    labels = _percent(min(run["label_agreement"].values()))
+                shares = run.get("share_within_int8_steps") or {}
+                if shares:
+                    steps = "/".join(_percent(min(s[k] for s in shares.values()))
+                                     for k in (1, 2, 3))
+            lines.append(
+                f"| {r.target} | {r.status} | "
+                + (f"{r.ops_offloaded} / {r.ops_total} | {r.partitions} | {on_cpu} | "
+                   f"{r.compiled_size_bytes:,} B | {r.compile_seconds:.1f} s"
+                   if compiled else "- | - | - | - | -")
+                + f" | {labels} | {steps} |")
+        for r in self.results:
+            if r.status != PASSED:
+                lines += ["", f"## {r.target}: {r.status}", "", r.message]
+                for op in r.ops_on_cpu:
+                    lines.append(f"- on CPU: subgraph {op['subgraph']} op #{op['index']} "
+                                 f"`{op['name']}`")
+                if r.run is not None and not r.run.passed:
+                    lines.append(f"- run: {r.run.message}")
+        lines += ["", "## Op histogram", "", "| op | count |", "|---|---|"]
+        lines += [f"| {op} | {n} |" for op, n in self.op_histogram.items()]
+        return "\n".join(lines) + "\n"
+
+    def report_paths(self, output_dir):
+        stem = os.path.splitext(os.path.basename(self.model))[0]
+        base = os.path.join(os.fspath(output_dir), stem + ".npu_report")
+        return base + ".json", base + ".md"
+
+    def write(self, output_dir):
+        """Writes `<stem>.npu_report.json` and `.md` into `output_dir`; returns the paths."""
+        json_path, md_path = self.report_paths(output_dir)
+        write_bytes_atomically(json_path,
+                               json.dumps(self.to_dict(), indent=2, default=str).encode())
+        write_bytes_atomically(md_path, self.to_markdown().encode())
+        return json_path, md_path

@@ -1,0 +1,210 @@
+"""LiteRT ahead-of-time NPU compilation with the real vendor plugins of ai-edge-litert.
+
+The Intel OpenVINO plugin (ai-edge-litert-sdk-intel, installed by the `dev`
+extra) compiles here for OpenVINO's CPU device and its dispatch library runs
+the result through CompiledModel; the phone vendors' plugins fail to load
+without their SDKs, which cannot be installed offline.
+"""
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_psa.export import TFLiteGraph
+from keras_psa.export import compile_for_npu
+from keras_psa.export import convert_model
+from keras_psa.export.npu import parse_targets
+from keras_psa.export.npu.npu_target import available_vendors
+from keras_psa.export.npu.npu_target import soc_models
+from tests.export.tiny_models import conv_net
+from tests.installed_tools import tool
+
+pytestmark = pytest.mark.flavor_independent
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CLI = tool("keras-psa-compile-npu")
+COVERAGE = os.path.join(ROOT, "scripts", "npu_coverage.py")
+INTEL = "intel_openvino:LNL"
+# (target, SDK package, module the package installs)
+PHONE_VENDORS = [
+    ("qualcomm:SM8650", "ai-edge-litert-sdk-qualcomm", "ai_edge_litert_sdk_qualcomm"),
+    ("mediatek:MT6989", "ai-edge-litert-sdk-mediatek", "ai_edge_litert_sdk_mediatek"),
+    ("google_tensor:Tensor_G4", "ai-edge-litert-sdk-google-tensor",
+     "ai_edge_litert_sdk_google_tensor"),
+]
+
+
+def run_cli(*args):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    return subprocess.run([CLI, *map(str, args)], capture_output=True,
+                          text=True, timeout=600, check=False, env=env)
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """An all-int8 conv net (every op an NPU takes) and a float net whose sort
+    (NEG around TOPK_V2) the Intel plugin only partly takes."""
+    out = tmp_path_factory.mktemp("npu")
+    tf.keras.utils.set_random_seed(0)
+    convert_model(conv_net(16), out / "conv_int8.tflite", quantization="int8",
+                  input_size=(16, 16), float_ops=(), float_scopes=(), xnnpack_fallback=False,
+                  int8_io=True, num_calibration_samples=8, pixel_range=(0.0, 1.0))
+    kernel = tf.constant(np.random.default_rng(0).normal(size=(1, 1, 3, 4)), tf.float32)
+
+    @tf.function(input_signature=[tf.TensorSpec((1, 8, 8, 3), tf.float32)])
+    def conv_sort(x):
+        return tf.sort(tf.reshape(tf.nn.conv2d(x, kernel, 1, "SAME"), (1, -1)))
+
+    module = tf.Module()
+    module.conv_sort = conv_sort
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [conv_sort.get_concrete_function()], module)
+    (out / "sort.tflite").write_bytes(converter.convert())
+    return out
+
+
+def test_targets_parse_all_and_name_the_valid_choices():
+    assert {"qualcomm", "mediatek", "google_tensor", "intel_openvino", "samsung"} <= set(
+        available_vendors())
+    qualcomm = parse_targets("qualcomm:all")
+    assert [t.soc for t in qualcomm] == soc_models("qualcomm") and "SM8650" in soc_models(
+        "qualcomm")
+    assert parse_targets(["intel_openvino:lnl", "intel_openvino:LNL"])[0].spec == INTEL
+    with pytest.raises(ValueError, match="Valid vendors: .*intel_openvino.*qualcomm"):
+        parse_targets("nvidia:H200")
+    with pytest.raises(ValueError, match="Valid SoCs: SA8255, .*SM8650"):
+        parse_targets("qualcomm:SM0000")
+    with pytest.raises(ValueError, match="VENDOR:SOC"):
+        parse_targets("qualcomm")
+
+
+def test_intel_target_offloads_every_op_and_matches_the_cpu_interpreter(models, tmp_path):
+    source = TFLiteGraph.from_file(models / "conv_int8.tflite")
+    report = compile_for_npu(models / "conv_int8.tflite", [INTEL], output_dir=tmp_path,
+                             intel_openvino_device="cpu")
+    (result,) = report.results
+    assert result.status == "passed", result.summary()
+    assert result.ops_offloaded == result.ops_total == len(source.ops)
+    assert result.partitions == 1 and result.ops_on_cpu == []
+    compiled = tmp_path / "conv_int8_IntelOpenVINO_LNL.tflite"
+    assert result.compiled_path == str(compiled)
+    assert [op.name for op in TFLiteGraph.from_file(compiled).ops] == ["DISPATCH_OP"]
+    assert result.compiled_size_bytes == compiled.stat().st_size
+    run = result.run.details
+    assert run["fully_accelerated"]
+    (agreement,) = run["label_agreement"].values()
+    assert agreement >= 0.99 and list(run["labels_in_use"].values())[0] > 1, run
+    (shares,) = run["share_within_int8_steps"].values()
+    assert shares[1] <= shares[2] <= shares[3] and shares[3] >= 0.99, run
+    assert report.to_dict()["targets"][0]["ops_offloaded"] == len(source.ops)
+
+
+def test_ops_left_on_the_cpu_are_named_and_fail_with_exit_code_1(models, tmp_path):
+    source_ops = {op.name for op in TFLiteGraph.from_file(models / "sort.tflite").ops}
+    result = run_cli(models / "sort.tflite", "--target", INTEL, "--intel-openvino-device", "cpu",
+                     "--output-dir", tmp_path, "--json")
+    assert result.returncode == 1, result.stderr[-3000:]
+    (target,) = json.loads(result.stdout)["targets"]
+    assert target["status"] == "failed" and target["ops_on_cpu"], target
+    left = {op["name"] for op in target["ops_on_cpu"]}
+    assert left <= source_ops and "DISPATCH_OP" not in left
+    assert len(target["ops_on_cpu"]) == target["ops_total"] - target["ops_offloaded"]
+    assert all(name in target["message"] for name in left)
+    # Partly offloaded, it still runs: the rest on LiteRT's CPU.
+    assert target["run"]["status"] == "passed", target["run"]
+    report = json.loads((tmp_path / "sort.npu_report.json").read_text())
+    assert report["status"] == "failed"
+    assert "| intel_openvino:LNL | failed |" in (tmp_path / "sort.npu_report.md").read_text()
+
+
+@pytest.mark.parametrize("target, package, module", PHONE_VENDORS)
+def test_phone_vendor_without_its_sdk_is_unavailable_and_says_how_to_get_it(
+        models, tmp_path, target, package, module):
+    try:
+        sdk = importlib.import_module(module)
+    except ImportError:
+        sdk = None
+    if sdk is not None and sdk.get_sdk_path() is not None:
+        pytest.skip(f"{package} is installed with its SDK: the compiler runs")
+    (result,) = compile_for_npu(models / "conv_int8.tflite", [target],
+                                output_dir=tmp_path).results
+    assert result.status == "unavailable", result.summary()
+    missing = result.details["missing"]
+    assert missing.endswith(".so") and missing in result.message
+    assert package in result.message and "pip install" in result.message
+    assert os.listdir(tmp_path) == []
+
+
+def test_cli_exit_code_3_for_a_target_that_cannot_compile_here(models, tmp_path):
+    result = run_cli(models / "conv_int8.tflite", "--target", INTEL, "--target",
+                     "qualcomm:SM8650", "--intel-openvino-device", "cpu", "--output-dir", tmp_path)
+    assert result.returncode == 3, result.stdout + result.stderr[-3000:]
+    assert "[PASSED] intel_openvino:LNL" in result.stdout
+    assert "[UNAVAILABLE] qualcomm:SM8650" in result.stdout
+    assert "ai-edge-litert-sdk-qualcomm" in result.stdout
+    assert sorted(os.listdir(tmp_path)) == ["conv_int8.npu_report.json", "conv_int8.npu_report.md",
+                                            "conv_int8_IntelOpenVINO_LNL.tflite"]
+
+
+@pytest.mark.parametrize("case", ["unknown_vendor", "unknown_soc", "missing_file", "corrupt"])
+def test_cli_bad_input_exits_2_with_a_clear_error_and_writes_nothing(models, tmp_path, case,
+                                                                     capsys):
+    model, target = models / "conv_int8.tflite", INTEL
+    expected = {"unknown_vendor": "Valid vendors", "unknown_soc": "Valid SoCs: LNL, PTL",
+                "missing_file": "must be an existing .tflite file",
+                "corrupt": "not a TFLite model"}[case]
+    if case == "unknown_vendor":
+        target = "nvidia:H200"
+    elif case == "unknown_soc":
+        target = "intel_openvino:MTL"
+    elif case == "missing_file":
+        model = tmp_path / "absent.tflite"
+    else:
+        model = tmp_path / "corrupt.tflite"
+        model.write_bytes(b"\x00" * 64)
+    out = tmp_path / "out"
+    # In process: the CLI's own main(), without a TensorFlow start-up per case.
+    from keras_psa.cli import compile_npu as cli
+
+    code = cli.main([str(model), "--target", target, "--output-dir", str(out)])
+    assert code == 2
+    assert expected in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_qat_int8_segmenters_compile_fully_for_intel_and_run_like_the_cpu(tmp_path):
+    """The six shipped kinds, all-int8 from tfmot QAT (built in a tf_keras child)."""
+    from keras_psa.export import run_tflite
+    from keras_psa.export.npu.compiled_model_run import random_inputs
+
+    env = dict(os.environ, PYTHONPATH=ROOT, TF_USE_LEGACY_KERAS="1")
+    child = subprocess.run([sys.executable, COVERAGE, "--output-dir", tmp_path, "--target", INTEL,
+                            "--qat-steps", "0", "--json"], capture_output=True, text=True,
+                           timeout=1800, check=False, env=env)
+    assert child.returncode == 0, child.stderr[-3000:]
+    reports = json.loads(child.stdout.strip().splitlines()[-1])
+    assert len(reports) == 6
+    for spec, report in reports.items():
+        (target,) = report["targets"]
+        assert target["ops_on_cpu"] == [] and target["ops_offloaded"] == target["ops_total"], (
+            spec, target["message"])
+        run = target["run"]["details"]
+        (agreement,) = run["label_agreement"].values()
+        assert run["fully_accelerated"] and list(run["labels_in_use"].values())[0] > 1, spec
+        (shares,) = run["share_within_int8_steps"].values()
+        assert set(shares) == {"1", "2", "3"}, spec
+        # Untrained logits are near ties: int8 rounding differences alone flip
+        # labels. The bar is XNNPACK's own agreement with the reference kernels.
+        inputs = random_inputs(report["model"])
+        xnnpack, reference = [np.concatenate([
+            run_tflite(report["model"], [values[i] for values in inputs.values()],
+                       xnnpack=x)[0] for i in range(2)]) for x in (True, False)]
+        baseline = float(np.mean(np.argmax(xnnpack, -1) == np.argmax(reference, -1)))
+        assert agreement >= min(0.99, baseline - 0.02), (spec, agreement, baseline)
