@@ -14,6 +14,7 @@ Examples:
 """
 
 import argparse
+import functools
 import itertools
 import json
 import os
@@ -77,18 +78,23 @@ def cells(args, paths):
                     yield backbone, head, attention, path, mode
 
 
-def _builder(args, backbone, head, attention):
+@functools.lru_cache(maxsize=2)
+def _build(backbone, head, attention, batch_size, size, alpha, head_filters):
+    # One model per batch size serves every path and mode of a survey row:
+    # no export path changes the model it is given (QAT quantizes a clone).
     from keras_psa.keras_flavor import keras
     from keras_psa.models import build_segmentation_model
 
-    def build(batch_size):
-        keras.utils.set_random_seed(0)
-        return build_segmentation_model(
-            backbone, 3, input_shape=(args.size, args.size, 3), head=head,
-            attention=None if attention == "none" else attention, alpha=args.alpha,
-            head_filters=args.head_filters, batch_size=batch_size)
+    keras.utils.set_random_seed(0)
+    return build_segmentation_model(
+        backbone, 3, input_shape=(size, size, 3), head=head,
+        attention=None if attention == "none" else attention, alpha=alpha,
+        head_filters=head_filters, batch_size=batch_size)
 
-    return build
+
+def _builder(args, backbone, head, attention):
+    return lambda batch_size: _build(backbone, head, attention, batch_size, args.size,
+                                     args.alpha, args.head_filters)
 
 
 def run_checks(keras_model, tflite_path, *, path, gpu_run):
