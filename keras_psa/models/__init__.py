@@ -14,6 +14,7 @@ from keras_psa.models.complexity import model_complexity
 from keras_psa.models.dense_model import ATTENTION_POSITIONS
 from keras_psa.models.dense_model import HEADS
 from keras_psa.models.heatmap_model import build_heatmap_model
+from keras_psa.models.native_dilation import with_native_dilation
 from keras_psa.models.resize_like import ResizeLike
 from keras_psa.models.segmentation_model import build_segmentation_model
 from keras_psa.models.squeeze_excitation import SqueezeExcitation
@@ -36,4 +37,5 @@ __all__ = [
     "get_attention_layer",
     "model_complexity",
     "set_batch_norm_statistics",
+    "with_native_dilation",
 ]

@@ -1,6 +1,7 @@
 """Convolution blocks shared by the segmentation heads."""
 
 from keras_psa.keras_flavor import keras
+from keras_psa.layers.dilated_depthwise_conv2d import DilatedDepthwiseConv2D
 
 
 def conv_bn_relu(x, filters, name, kernel_size=1):
@@ -13,10 +14,16 @@ def conv_bn_relu(x, filters, name, kernel_size=1):
 
 
 def separable_conv_bn_relu(x, filters, name, dilation_rate=1):
-    """Depthwise 3x3 (optionally atrous) + BN + ReLU, then pointwise + BN + ReLU."""
-    x = keras.layers.DepthwiseConv2D(
-        3, padding="same", dilation_rate=dilation_rate, use_bias=False, name=f"{name}_dw"
-    )(x)
+    """Depthwise 3x3 (optionally atrous) + BN + ReLU, then pointwise + BN + ReLU.
+
+    An atrous depthwise convolution is a `DilatedDepthwiseConv2D` (the same
+    weights and config), which converts to one dilated DEPTHWISE_CONV_2D on
+    every export path; `DepthwiseConv2D` would become SPACE_TO_BATCH_ND and
+    BATCH_TO_SPACE_ND around it whenever the converter does not see a static
+    shape.
+    """
+    conv = DilatedDepthwiseConv2D if dilation_rate != 1 else keras.layers.DepthwiseConv2D
+    x = conv(3, padding="same", dilation_rate=dilation_rate, use_bias=False, name=f"{name}_dw")(x)
     x = keras.layers.BatchNormalization(name=f"{name}_dw_bn")(x)
     x = keras.layers.ReLU(name=f"{name}_dw_relu")(x)
     return conv_bn_relu(x, filters, name=f"{name}_pw")

@@ -8,7 +8,7 @@ from keras_psa.quantization.require_tf_keras import require_tf_keras
 
 # Layers whose int8 output keeps the scale of their input.
 _SCALE_PRESERVING = ("ZeroPadding2D", "Reshape", "Dropout", "MaxPooling2D")
-_CONVOLUTIONS = ("Conv2D", "DepthwiseConv2D")
+_CONVOLUTIONS = ("Conv2D", "DepthwiseConv2D", "DilatedDepthwiseConv2D")
 
 
 def _inner(layer):

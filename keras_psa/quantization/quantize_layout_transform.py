@@ -21,10 +21,17 @@ from tensorflow_model_optimization.python.core.quantization.keras.graph_transfor
 
 from keras_psa.quantization.depthwise_conv_quantize_config import DepthwiseConvQuantizeConfig
 
+# The atrous DepthwiseConv2D subclass, under its registered name
+# (`keras_psa>DilatedDepthwiseConv2D` in a tf_keras config).
+_DILATED_DEPTHWISE = "(keras_psa>)?DilatedDepthwiseConv2D"
+_TFMOT_CONVOLUTIONS = "Conv2D|DepthwiseConv2D"
+
 
 def _weights_only_config(class_name, disable_per_axis):
     """The registry's config of `class_name` without output or activation quantization."""
     registry = default_8bit_quantize_registry
+    if class_name.split(">")[-1] == "DilatedDepthwiseConv2D":
+        class_name = "DepthwiseConv2D"
     if class_name == "Conv2D" and not disable_per_axis:
         return registry.Default8BitConvQuantizeConfig(["kernel"], [], False)
     if class_name == "DepthwiseConv2D" and not disable_per_axis:
@@ -42,7 +49,31 @@ def _weights_only_config(class_name, disable_per_axis):
 # the hard-sigmoid's `ReLU(6)(x + 3)` of MobileNetV3 (ScalarArithmetic, as
 # quantize_model rewrites the TFOpLambda) and a Multiply fuse the same way.
 # Grouped: tfmot anchors the pattern as `^...$`.
-_FUSED_BEFORE_RELU = "(Add|Multiply|(keras_psa>)?ScalarArithmetic|Conv2D|DepthwiseConv2D|Dense)"
+_FUSED_BEFORE_RELU = (
+    f"(Add|Multiply|(keras_psa>)?ScalarArithmetic|Conv2D|DepthwiseConv2D|{_DILATED_DEPTHWISE}|Dense)"
+)
+
+
+def _with_dilated_depthwise(pattern):
+    """`pattern` with `DilatedDepthwiseConv2D` wherever it names tfmot's convolutions."""
+    class_name = pattern.class_name
+    if class_name == _TFMOT_CONVOLUTIONS:
+        class_name = f"{_TFMOT_CONVOLUTIONS}|{_DILATED_DEPTHWISE}"
+    return LayerPattern(class_name, pattern.config,
+                        [_with_dilated_depthwise(p) for p in pattern.inputs])
+
+
+def _covering_dilated_depthwise(transform_class):
+    """`transform_class` (a Conv2D/DepthwiseConv2D + BatchNorm transform) also
+    matching `DilatedDepthwiseConv2D`, so no fake-quant lands between it and the
+    BatchNormalization and ReLU the converter fuses into it."""
+
+    class Transform(transform_class):
+        def pattern(self):
+            return _with_dilated_depthwise(super().pattern())
+
+    Transform.__name__ = transform_class.__name__
+    return Transform
 
 
 class _LayerReLUQuantize(default_8bit_transforms.LayerReLUQuantize):
@@ -90,8 +121,9 @@ class QuantizeLayoutTransform(
     (whose output fake-quant goes, as the converter fuses the ReLU into it):
     a Conv2D, DepthwiseConv2D or Dense layer keeps its kernel quantization
     (tfmot removes it along with the output fake-quant, so QAT trains with
-    float kernels that the converter then rounds to int8), and Multiply and
-    the package's `x + c` / `x * c` layer are covered besides Add.
+    float kernels that the converter then rounds to int8), Multiply and
+    the package's `x + c` / `x * c` layer are covered besides Add, and
+    `DilatedDepthwiseConv2D` is treated as a DepthwiseConv2D.
 
     Args:
         disable_per_axis: per-tensor kernels, as the scheme's option.
@@ -108,10 +140,10 @@ class QuantizeLayoutTransform(
             t.SeparableConvQuantize(),
             t.Conv2DReshapeBatchNormReLUQuantize(),
             t.Conv2DReshapeBatchNormActivationQuantize(),
-            t.Conv2DBatchNormReLUQuantize(),
-            t.Conv2DBatchNormActivationQuantize(),
+            _covering_dilated_depthwise(t.Conv2DBatchNormReLUQuantize)(),
+            _covering_dilated_depthwise(t.Conv2DBatchNormActivationQuantize)(),
             t.Conv2DReshapeBatchNormQuantize(),
-            t.Conv2DBatchNormQuantize(),
+            _covering_dilated_depthwise(t.Conv2DBatchNormQuantize)(),
             t.ConcatTransform6Inputs(),
             t.ConcatTransform5Inputs(),
             t.ConcatTransform4Inputs(),

@@ -108,9 +108,6 @@ def quantize_model(model):
     from tensorflow_model_optimization.python.core.quantization.keras.default_8bit import (
         default_8bit_quantize_configs,
     )
-    from tensorflow_model_optimization.python.core.quantization.keras.default_8bit import (
-        default_8bit_quantize_registry,
-    )
 
     from keras_psa.quantization.quantizable_layer_quantize_config import (
         QuantizableLayerQuantizeConfig,
@@ -124,7 +121,7 @@ def quantize_model(model):
             "`model` must be a Functional or Sequential tf_keras model (tfmot cannot "
             f"quantize subclassed models). Received: model={model!r}"
         )
-    registry = default_8bit_quantize_registry.Default8BitQuantizeRegistry()
+    registry = QuantizeScheme().get_quantize_registry()
     unsupported = []
 
     def annotate(layer):

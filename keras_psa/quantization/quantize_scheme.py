@@ -9,6 +9,7 @@ from tensorflow_model_optimization.python.core.quantization.keras.default_8bit i
 )
 
 from keras_psa.keras_flavor import keras
+from keras_psa.layers.dilated_depthwise_conv2d import DilatedDepthwiseConv2D
 from keras_psa.quantization.depthwise_conv_quantize_config import DepthwiseConvQuantizeConfig
 from keras_psa.quantization.quantize_layout_transform import QuantizeLayoutTransform
 
@@ -20,6 +21,11 @@ class _QuantizeRegistry(default_8bit_quantize_registry.Default8BitQuantizeRegist
             self._layer_quantize_map[keras.layers.DepthwiseConv2D] = (
                 DepthwiseConvQuantizeConfig()
             )
+        # tfmot looks layers up by exact class: the atrous subclass gets the
+        # config of the class it subclasses.
+        self._layer_quantize_map[DilatedDepthwiseConv2D] = (
+            self._layer_quantize_map[keras.layers.DepthwiseConv2D]
+        )
 
 
 class QuantizeScheme(default_8bit_quantize_scheme.Default8BitQuantizeScheme):
@@ -28,8 +34,9 @@ class QuantizeScheme(default_8bit_quantize_scheme.Default8BitQuantizeScheme):
     The same layout transforms and layer configs as tfmot's default 8-bit
     scheme, except that DepthwiseConv2D kernels get one range per channel
     (`DepthwiseKernelQuantizer`), as the int8 TFLite model stores them, and
-    that a convolution or Dense layer followed by a ReLU keeps its kernel
-    quantization (`QuantizeLayoutTransform`).
+    that `DilatedDepthwiseConv2D` is quantized (and its BatchNormalization
+    and ReLU fused) as a DepthwiseConv2D, and that a convolution or Dense
+    layer followed by a ReLU keeps its kernel quantization (`QuantizeLayoutTransform`).
 
     Args:
         disable_per_axis: per-tensor kernels everywhere, as tfmot's option.

@@ -1,0 +1,73 @@
+"""DepthwiseConv2D whose atrous form converts to TFLite's dilated DEPTHWISE_CONV_2D."""
+
+import tensorflow as tf
+
+from keras_psa.keras_flavor import USING_TF_KERAS
+from keras_psa.keras_flavor import keras
+from keras_psa.keras_flavor import register_serializable
+
+
+@register_serializable
+class DilatedDepthwiseConv2D(keras.layers.DepthwiseConv2D):
+    """`DepthwiseConv2D` that keeps its dilation in the TensorFlow op it emits.
+
+    `tf.nn.depthwise_conv2d` (what Keras' `DepthwiseConv2D` calls in both
+    flavors) implements a dilation rate above 1 as SPACE_TO_BATCH_ND, an
+    undilated convolution and BATCH_TO_SPACE_ND. The TFLite converter folds
+    that triple back into one dilated convolution only when it knows every
+    dimension, so Keras 3's `model.export(format="litert")` and the plain
+    `TFLiteConverter` of a model with a dynamic batch or size keep the two
+    reshuffling ops, which the GPU delegate rejects and which split XNNPACK's
+    partition. This layer calls `DepthwiseConv2dNative` with its `dilations`
+    attribute instead, which the converter lowers to one DEPTHWISE_CONV_2D
+    with dilation factors whatever the shapes.
+
+    The arguments, weights (same names, shapes and order), config and outputs
+    are those of `DepthwiseConv2D`; only the class name in a saved file
+    differs. Without dilation, or with `data_format="channels_first"`
+    (which the CPU kernel of the native op does not run), it calls
+    `DepthwiseConv2D` itself.
+
+    Args:
+        *args: `keras.layers.DepthwiseConv2D` arguments (`kernel_size`,
+            `strides`, `padding`, `depth_multiplier`, `dilation_rate`, ...).
+        **kwargs: `keras.layers.DepthwiseConv2D` keyword arguments.
+
+    Call arguments:
+        inputs: float tensor of shape `(batch, height, width, channels)`.
+
+    Output shape: that of `DepthwiseConv2D` with the same arguments.
+
+    Example:
+
+    >>> layer = DilatedDepthwiseConv2D(3, padding="same", dilation_rate=6)
+    >>> layer(tf.zeros((1, 16, 16, 8))).shape
+    TensorShape([1, 16, 16, 8])
+
+    Reference:
+        L.-C. Chen et al., "Rethinking Atrous Convolution for Semantic Image
+        Segmentation", arXiv:1706.05587, 2017.
+    """
+
+    def _kernel(self):
+        # tfmot's QuantizeWrapper replaces `depthwise_kernel` (tf_keras' name)
+        # with the fake-quantized kernel before calling the layer.
+        return self.depthwise_kernel if USING_TF_KERAS else self.kernel
+
+    def call(self, inputs):
+        dilation = tuple(self.dilation_rate)
+        if dilation == (1, 1) or self.data_format == "channels_first":
+            return super().call(inputs)
+        kernel = tf.cast(self._kernel(), inputs.dtype)
+        outputs = tf.raw_ops.DepthwiseConv2dNative(
+            input=inputs,
+            filter=kernel,
+            strides=[1, *self.strides, 1],
+            padding=self.padding.upper(),
+            dilations=[1, *dilation, 1],
+        )
+        if self.use_bias:
+            outputs = tf.nn.bias_add(outputs, tf.cast(self.bias, outputs.dtype))
+        if self.activation is not None:
+            return self.activation(outputs)
+        return outputs
