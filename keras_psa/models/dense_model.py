@@ -60,6 +60,7 @@ def _validate_positions(attention_positions):
 def build_dense_outputs(
     backbone,
     channels,
+    *,
     input_shape,
     head,
     attention,

@@ -51,16 +51,16 @@ def build_heatmap_model(
     inputs, x = build_dense_outputs(
         backbone,
         num_keypoints,
-        input_shape,
-        head,
-        attention,
-        attention_positions,
-        psa_variant,
-        alpha,
-        backbone_weights,
-        batch_size,
-        include_preprocessing,
-        head_filters,
+        input_shape=input_shape,
+        head=head,
+        attention=attention,
+        attention_positions=attention_positions,
+        psa_variant=psa_variant,
+        alpha=alpha,
+        backbone_weights=backbone_weights,
+        batch_size=batch_size,
+        include_preprocessing=include_preprocessing,
+        head_filters=head_filters,
     )
     heatmaps = keras.layers.Activation(activation, dtype="float32", name="heatmaps")(x)
     name = name or f"{backbone}_{head}_{attention or 'none'}_heatmaps"

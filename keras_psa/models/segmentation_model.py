@@ -72,16 +72,16 @@ def build_segmentation_model(
     inputs, x = build_dense_outputs(
         backbone,
         num_classes,
-        input_shape,
-        head,
-        attention,
-        attention_positions,
-        psa_variant,
-        alpha,
-        backbone_weights,
-        batch_size,
-        include_preprocessing,
-        head_filters,
+        input_shape=input_shape,
+        head=head,
+        attention=attention,
+        attention_positions=attention_positions,
+        psa_variant=psa_variant,
+        alpha=alpha,
+        backbone_weights=backbone_weights,
+        batch_size=batch_size,
+        include_preprocessing=include_preprocessing,
+        head_filters=head_filters,
     )
     # float32 logits also under a mixed-precision policy.
     logits = keras.layers.Activation("linear", dtype="float32", name="logits")(x)

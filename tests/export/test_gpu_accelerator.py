@@ -5,7 +5,6 @@ import pytest
 
 from keras_psa.export import convert_model
 from keras_psa.export import run_gpu_accelerator
-from keras_psa.keras_flavor import keras
 from tests.export.gpu_availability import require_gpu_run
 from tests.export.tiny_models import argmax_net
 from tests.export.tiny_models import conv_net
@@ -18,7 +17,6 @@ def models(tmp_path_factory):
     out = tmp_path_factory.mktemp("gpu_run")
     paths = {"conv": str(out / "conv.tflite"), "argmax": str(out / "argmax.tflite"),
              "conv_int8": str(out / "conv_int8.tflite")}
-    keras.utils.set_random_seed(0)  # the same weights whatever ran before in this worker
     convert_model(conv_net(), paths["conv"], input_size=(16, 16))
     convert_model(conv_net(), paths["conv_int8"], input_size=(16, 16), quantization="int8",
                   representative="random", num_calibration_samples=8, pixel_range=(0.0, 1.0))
