@@ -72,7 +72,7 @@ def test_cli_usage_errors(converted):
 def test_convert_writes_labels_into_the_metadata_and_the_report(converted, tmp_path):
     out = tmp_path / "labelled.tflite"
     result = run(CONVERT, converted / "conv.keras", "--output", out, "--input-size", 16, 16,
-                 "--labels", "sky,road,car,person", "--checks", "xnnpack")
+                 "--labels", "sky,road,car,person", "--checks", "xnnpack", "--pixel-range", 0, 1)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "4 labels (sky, road, car, person)" in result.stdout
     report = json.loads((tmp_path / "labelled.report.json").read_text())
@@ -83,7 +83,7 @@ def test_convert_writes_labels_into_the_metadata_and_the_report(converted, tmp_p
 def test_convert_refuses_a_wrong_label_count_and_writes_nothing(converted, tmp_path):
     out = tmp_path / "bad.tflite"
     result = run(CONVERT, converted / "conv.keras", "--output", out, "--input-size", 16, 16,
-                 "--labels", "sky,road", "--checks", "xnnpack")
+                 "--labels", "sky,road", "--checks", "xnnpack", "--pixel-range", 0, 1)
     assert result.returncode == 2
     assert "one name per output channel: the model has 4" in result.stderr
     assert not out.exists() and not (tmp_path / "bad.report.json").exists()

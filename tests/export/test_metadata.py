@@ -36,7 +36,7 @@ def plain(tmp_path_factory):
     keras.utils.set_random_seed(0)
     model = conv_net()
     path = out / "conv.tflite"
-    data = convert_model(model, path, input_size=(16, 16), metadata=None)
+    data = convert_model(model, path, input_size=(16, 16), metadata=None, pixel_range=(0.0, 1.0))
     int8 = convert_model(model, None, "int8", input_size=(16, 16), representative="random",
                          num_calibration_samples=4, pixel_range=(0.0, 255.0), metadata=None,
                          float_ops=(), float_scopes=(), xnnpack_fallback=False)
@@ -106,7 +106,8 @@ def test_convert_model_writes_labels_from_a_file(plain, tmp_path):
     labels = tmp_path / "labels.txt"
     labels.write_text("\n".join(LABELS) + "\n\n")
     path = tmp_path / "m.tflite"
-    convert_model(plain["model"], path, input_size=(16, 16), labels=str(labels))
+    convert_model(plain["model"], path, input_size=(16, 16), labels=str(labels),
+                  pixel_range=(0.0, 1.0))
     assert read_metadata(path).labels == LABELS
     write_report(path)
     report = json.loads((tmp_path / "m.report.json").read_text())
@@ -142,12 +143,13 @@ def test_heatmap_metadata_with_keypoint_names(plain, tmp_path):
 def test_bad_labels_are_refused_before_anything_is_written(plain, tmp_path, labels, match):
     path = tmp_path / "bad.tflite"
     with pytest.raises((ValueError, TypeError), match=match):
-        convert_model(plain["model"], path, input_size=(16, 16), labels=labels)
+        convert_model(plain["model"], path, input_size=(16, 16), labels=labels,
+                      pixel_range=(0.0, 1.0))
     assert not path.exists()
 
 
 def test_non_image_and_corrupt_models_are_refused(plain, tmp_path):
-    gray = convert_model(conv_net(channels=1), None, input_size=(16, 16))
+    gray = convert_model(conv_net(channels=1), None, input_size=(16, 16), pixel_range=(0.0, 1.0))
     with pytest.raises(ValueError, match=r"RGB image input of shape \(1, height, width, 3\)"):
         write_segmenter_metadata(gray)
     with pytest.raises(ValueError, match="not a TFLite model"):
@@ -161,18 +163,19 @@ def test_non_image_and_corrupt_models_are_refused(plain, tmp_path):
 def test_two_outputs_and_dynamic_size_get_errors_naming_the_fix(tmp_path):
     path = tmp_path / "two.tflite"
     with pytest.raises(ValueError, match="output='logits'"):
-        convert_model(_two_output_net(), path, input_size=(16, 16), labels="a,b,c,d")
+        convert_model(_two_output_net(), path, input_size=(16, 16), labels="a,b,c,d",
+                      pixel_range=(0.0, 1.0))
     assert not path.exists()
     with pytest.raises(ValueError, match="fixed input size"):
         convert_model(conv_net(), path, input_size=(16, 16), static_batch=False,
-                      metadata="segmenter")
+                      metadata="segmenter", pixel_range=(0.0, 1.0))
     assert not path.exists()
 
 
 def test_int8_input_is_refused_with_the_uint8_alternative(plain):
     int8_io = convert_model(plain["model"], None, "int8", input_size=(16, 16),
                             representative="random", num_calibration_samples=4,
-                            int8_io=True, metadata=None, xnnpack_fallback=False)
+                            int8_io=True, metadata=None, xnnpack_fallback=False, pixel_range=(0.0, 1.0))
     with pytest.raises(ValueError, match="input_dtype='uint8'"):
         write_segmenter_metadata(int8_io)
 
@@ -187,4 +190,4 @@ def test_int8_input_is_refused_with_the_uint8_alternative(plain):
 ])
 def test_bad_consumer_options_are_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        convert_model(conv_net(), None, input_size=(16, 16), **kwargs)
+        convert_model(conv_net(), None, input_size=(16, 16), **kwargs, pixel_range=(0.0, 1.0))
