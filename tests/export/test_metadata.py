@@ -175,7 +175,8 @@ def test_two_outputs_and_dynamic_size_get_errors_naming_the_fix(tmp_path):
 def test_int8_input_is_refused_with_the_uint8_alternative(plain):
     int8_io = convert_model(plain["model"], None, "int8", input_size=(16, 16),
                             representative="random", num_calibration_samples=4,
-                            int8_io=True, metadata=None, xnnpack_fallback=False, pixel_range=(0.0, 1.0))
+                            int8_io=True, metadata=None, xnnpack_fallback=False,
+                            pixel_range=(0.0, 1.0))
     with pytest.raises(ValueError, match="input_dtype='uint8'"):
         write_segmenter_metadata(int8_io)
 
