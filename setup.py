@@ -5,7 +5,7 @@ from setuptools import setup
 
 QAT = ["tensorflow-model-optimization~=0.8.1"]
 LITERT = ["ai-edge-litert~=2.3.0"]
-DATA = ["scikit-learn>=1.4", "pillow>=10"]
+DATA = ["scikit-learn>=1.4", "pillow>=10", "pycocotools~=2.0.11"]
 EXAMPLES = DATA + ["matplotlib>=3.8", "tqdm>=4.66", "tensorboard~=2.21.0"]
 DEV = QAT + LITERT + EXAMPLES + ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.6"]
 
