@@ -7,7 +7,7 @@ QAT = ["tensorflow-model-optimization~=0.8.1"]
 LITERT = ["ai-edge-litert~=2.3.0"]
 # Intel OpenVINO compiler plugin for LiteRT AOT NPU compilation (brings openvino).
 NPU = LITERT + ["ai-edge-litert-sdk-intel~=2.3.0"]
-DATA = ["scikit-learn>=1.4", "pillow>=10"]
+DATA = ["scikit-learn>=1.4", "pillow>=10", "pycocotools~=2.0.11"]
 EXAMPLES = DATA + ["matplotlib>=3.8", "tqdm>=4.66", "tensorboard~=2.21.0"]
 DEV = QAT + NPU + EXAMPLES + ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.6"]
 
@@ -35,6 +35,7 @@ setup(
             "keras-psa-train=keras_psa.cli.train:main",
             "keras-psa-qat=keras_psa.cli.qat:main",
             "keras-psa-compile-npu=keras_psa.cli.compile_npu:main",
+            "keras-psa-train-keypoints=keras_psa.cli.train_keypoints:main",
         ],
     },
     extras_require={

@@ -4,6 +4,7 @@
 # `import keras_psa` is then enough to load (in safe mode) any model the
 # package builds or trains.
 import keras_psa.models  # noqa: F401
+import keras_psa.training.heatmap_mse  # noqa: F401
 import keras_psa.training.pixel_accuracy  # noqa: F401
 from keras_psa.layers import ChannelPolarizedAttention
 from keras_psa.layers import PolarizedSelfAttention

@@ -1,0 +1,53 @@
+"""Everything that defines one keypoint-heatmap training run."""
+
+import dataclasses
+
+from keras_psa.training.train_config import TrainConfig
+
+ACTIVATIONS = ("sigmoid", "linear")
+
+
+@dataclasses.dataclass
+class KeypointTrainConfig(TrainConfig):
+    """Arguments of `train_keypoints` (the flags of examples/train_keypoints.py).
+
+    The fields of `TrainConfig`, with these differences:
+
+    Args:
+        dataset: `"figures"` or `"coco:ROOT"` (see `load_keypoint_dataset`).
+        image_size: (height, width) of the crops, e.g. (128, 96).
+        train_examples: figures in the training split (None: 1000).
+        val_examples: figures in the validation split (None: 200); OKS AP is
+            measured on all of them at every epoch end.
+        sigma: target Gaussian sigma in heatmap pixels (None: height / 32).
+        activation: the heatmaps' `"sigmoid"` or `"linear"` output.
+        flip: random horizontal flips (left/right joints swapped) in training.
+    """
+
+    output_dir: str = "runs/keypoints"
+    dataset: str = "figures"
+    image_size: tuple = (128, 96)
+    val_examples: int = None
+    sigma: float = None
+    activation: str = "linear"
+    flip: bool = True
+
+    def validate(self):
+        """Raises ValueError naming the first bad field."""
+        size = self.image_size
+        if (not isinstance(size, (tuple, list)) or len(size) != 2
+                or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 32
+                           for v in size)):
+            raise ValueError("`image_size` must be a (height, width) pair of ints >= 32. "
+                             f"Received: image_size={size!r}")
+        if self.val_examples is not None and (not isinstance(self.val_examples, int)
+                                              or self.val_examples < 1):
+            raise ValueError("`val_examples` must be None or a positive int. "
+                             f"Received: val_examples={self.val_examples!r}")
+        if self.sigma is not None and not self.sigma > 0:
+            raise ValueError(f"`sigma` must be None or positive. Received: sigma={self.sigma!r}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"`activation` must be one of {ACTIVATIONS}. "
+                             f"Received: activation={self.activation!r}")
+        # The shared fields, checked by the segmentation config with a square size.
+        TrainConfig.validate(dataclasses.replace(self, image_size=size[0]))

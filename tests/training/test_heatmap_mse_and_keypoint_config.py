@@ -1,0 +1,71 @@
+"""HeatmapMSE's per-joint target weights, KeypointTrainConfig checks, KeypointEvaluation logs."""
+
+import numpy as np
+import pytest
+
+from keras_psa.keypoints import pack_targets
+from keras_psa.keypoints import render_heatmaps
+from keras_psa.training import HeatmapMSE
+from keras_psa.training import KeypointTrainConfig
+
+
+def test_weight_zero_channels_add_nothing_but_count_in_the_mean():
+    heatmaps, weights = render_heatmaps(np.array([[[10.0, 12.0], [5.0, 5.0]]]),
+                                        np.array([[2, 0]]), (16, 12), (16, 12), 1.5)
+    targets = pack_targets(heatmaps, weights)
+    prediction = np.zeros_like(heatmaps)
+    prediction[..., 1] = 7.0  # anything on the ignored joint is free
+    loss = float(HeatmapMSE()(targets, prediction))
+    expected = float((heatmaps[..., 0] ** 2).sum() / (16 * 12 * 2))
+    assert loss == pytest.approx(expected, rel=1e-5)
+    perfect = heatmaps.copy()
+    perfect[..., 1] = -3.0
+    assert float(HeatmapMSE()(targets, perfect)) == pytest.approx(0.0, abs=1e-9)
+    weighted = float(HeatmapMSE(joint_weights=[2.0, 1.0])(targets, prediction))
+    assert weighted == pytest.approx(2 * expected, rel=1e-5)
+
+
+def test_loss_config_round_trips():
+    loss = HeatmapMSE(joint_weights=[1.0, 2.0])
+    again = HeatmapMSE.from_config(loss.get_config())
+    assert again.joint_weights == [1.0, 2.0] and again.name == "heatmap_mse"
+
+
+@pytest.mark.parametrize("changes, message", [
+    (dict(image_size=128), "`image_size` must be a \\(height, width\\) pair"),
+    (dict(image_size=(16, 12)), "`image_size` must be a \\(height, width\\) pair"),
+    (dict(activation="relu"), "`activation` must be one of"),
+    (dict(sigma=0), "`sigma` must be None or positive"),
+    (dict(val_examples=0), "`val_examples` must be None or a positive int"),
+    (dict(batch_size=0), "`batch_size` must be a positive int"),
+])
+def test_config_names_the_bad_field(changes, message):
+    with pytest.raises(ValueError, match=message):
+        KeypointTrainConfig(**changes).validate()
+
+
+@pytest.mark.flavor_independent
+def test_evaluation_callback_writes_oks_ap_and_pck_into_the_logs():
+    from keras_psa.data import keypoint_examples
+    from keras_psa.keras_flavor import keras
+    from keras_psa.training import KeypointEvaluation
+
+    examples = keypoint_examples("figures", (64, 48), split="val", count=3)
+    heatmaps, weights = render_heatmaps(examples["keypoints"], examples["visibility"],
+                                        (64, 48), (64, 48), 2.0)
+    # A "model" that returns the true heatmaps of the three images, by index.
+    table = keras.layers.Embedding(3, 64 * 48 * 14)
+    inputs = keras.Input((64, 48, 3))
+    index = keras.layers.Lambda(lambda x: x[:, 0, 0, :1])(inputs)
+    outputs = keras.layers.Reshape((64, 48, 14))(table(index))
+    model = keras.Model(inputs, outputs)
+    table.set_weights([heatmaps.reshape(3, -1)])
+    examples["images"] = np.zeros_like(examples["images"])
+    examples["images"][:, 0, 0, 0] = np.arange(3)
+    callback = KeypointEvaluation(examples, sigma=2.0)
+    callback.set_model(model)
+    logs = {}
+    callback.on_epoch_end(0, logs)
+    assert logs["val_oks_ap"] == pytest.approx(1.0) and logs["val_pck"] == 1.0
+    assert logs["val_mean_error_px"] < 0.05
+    assert weights.shape == (3, 14)
