@@ -166,7 +166,7 @@ def convert_op_kind_models(folder, progress):
     from keras_psa.export import convert_model
 
     paths = {}
-    for name, shape, depth, int8_io in OP_KINDS:
+    for name, shape, depth, int8_io, _ in OP_KINDS:
         model = op_kind_model(name, shape, depth)
         for mode in ("float32", "int8"):
             path = os.path.join(folder, f"op_{model.name}_{mode}.tflite")
@@ -190,7 +190,7 @@ def op_kind_table(results, paths):
                  f"{t} thr float32 ms | {t} thr int8 ms | {t} thr speed-up" for t in threads)
              + " |", "|---|---|---|" + "---|---|---|" * len(threads)]
     rows = {}
-    for name, shape, depth, _ in OP_KINDS:
+    for name, shape, depth, _, _ in OP_KINDS:
         f32, i8 = paths[(name, "float32")], paths[(name, "int8")]
         cells, speedups = _speedup_cells(results, f32, i8)
         rows.update({(name, t): speedup for t, speedup in speedups.items()})

@@ -85,8 +85,8 @@ def _random_images(image_size, channels, pixel_range, seed=0):
 
 def needs_pixel_range(source):
     """Whether images from `source` are made in a given pixel range (random, folder)."""
-    return source is None or source == "random" or (
-        isinstance(source, str) and os.path.isdir(source))
+    return source is None or (isinstance(source, str) and (
+        source == "random" or os.path.isdir(source)))
 
 
 def _rescaled(images, pixel_range):
@@ -119,7 +119,7 @@ def representative_images(source, image_size, channels=3, num_samples=100,
             "value range the model takes (0..255 for the package's models). Received: "
             f"representative={source!r}, pixel_range=None"
         )
-    if source is None or source == "random":
+    if source is None or (isinstance(source, str) and source == "random"):
         images = _random_images(image_size, channels, pixel_range)
     elif isinstance(source, str) and os.path.isdir(source):
         images = _folder_images(source, image_size, channels, pixel_range)

@@ -170,6 +170,13 @@ class BasePolarizedAttention(QuantizableLayer):
         # Every PSA block and branch gates its input: the shape is unchanged.
         return tuple(input_shape)
 
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        # Keras 3 infers symbolic outputs from compute_output_shape without
+        # running `call`: check the dtype here too, so a Functional model with an
+        # integer input fails when it is built.
+        self._check_dtype(inputs)
+        return super().compute_output_spec(inputs, *args, **kwargs)
+
     def get_config(self):
         config = super().get_config()
         config.update(
