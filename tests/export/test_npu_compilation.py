@@ -52,7 +52,8 @@ def models(tmp_path_factory):
     (NEG around TOPK_V2) the Intel plugin only partly takes."""
     out = tmp_path_factory.mktemp("npu")
     tf.keras.utils.set_random_seed(0)
-    convert_model(conv_net(16), out / "conv_int8.tflite", quantization="int8",
+    # The weights the measured figures came from: global seed 0.
+    convert_model(conv_net(16, seed=None), out / "conv_int8.tflite", quantization="int8",
                   input_size=(16, 16), float_ops=(), float_scopes=(), xnnpack_fallback=False,
                   int8_io=True, num_calibration_samples=8, pixel_range=(0.0, 1.0))
     kernel = tf.constant(np.random.default_rng(0).normal(size=(1, 1, 3, 4)), tf.float32)
