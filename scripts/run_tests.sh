@@ -15,9 +15,9 @@ echo "== ruff"
 "$bin/ruff" check .
 
 echo "== pytest, Keras 3"
-env -u TF_USE_LEGACY_KERAS "$bin/python" -m pytest -n 2 --dist loadfile "$@"
+env -u TF_USE_LEGACY_KERAS "$bin/python" -m pytest -n 2 --dist loadfile --durations=20 "$@"
 
 echo "== pytest, tf_keras (TF_USE_LEGACY_KERAS=1)"
-TF_USE_LEGACY_KERAS=1 "$bin/python" -m pytest -n 2 --dist loadfile "$@"
+TF_USE_LEGACY_KERAS=1 "$bin/python" -m pytest -n 2 --dist loadfile --durations=20 "$@"
 
 echo "== both flavors passed in $((SECONDS - start)) s"
