@@ -23,8 +23,13 @@ EXPORT_PATH_MODES = {
     "tflite_static": ("float32", "float16"),
     "tflite_dynamic": ("float32", "float16"),
     # tfmot QAT (`keras_psa.quantization.quantize_model`, tf_keras), dynamic
-    # batch, converted with `Optimize.DEFAULT` as tfmot documents.
+    # batch, converted with `Optimize.DEFAULT` as tfmot documents. The
+    # all-int8 file is the one for the GPU delegate and int8-only NPUs.
     "qat": ("int8",),
+    # The same file after `xnnpack_float_fallback`: the CPU (XNNPACK) file that
+    # `keras-psa-qat` ships beside it, with the few int8 ops XNNPACK has no
+    # kernel for (SOFTMAX, RSQRT, ...) in float.
+    "qat_xnnpack": ("int8",),
 }
 EXPORT_PATHS = tuple(EXPORT_PATH_MODES)
 # The ops the TFLite converter wraps around an atrous convolution it could not
@@ -33,8 +38,9 @@ SPACE_TO_BATCH_OPS = ("SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND")
 
 
 def path_flavor(export_path):
-    """`"tf_keras"` for the QAT path (tfmot), `"keras3"` for Keras 3's export, else None."""
-    return {"qat": "tf_keras", "keras_export": "keras3"}.get(export_path)
+    """`"tf_keras"` for the QAT paths (tfmot), `"keras3"` for Keras 3's export, else None."""
+    return {"qat": "tf_keras", "qat_xnnpack": "tf_keras",
+            "keras_export": "keras3"}.get(export_path)
 
 
 def _check_path_and_mode(export_path, mode):
@@ -117,7 +123,7 @@ def export_by_path(build, export_path, mode, output_path, *, pixel_range=(0.0, 2
 
     Returns:
         The Keras model the file should match: the float model, or the QAT
-        (fake-quant) model for `"qat"`.
+        (fake-quant) model for `"qat"` and `"qat_xnnpack"`.
 
     Example:
 
@@ -139,8 +145,12 @@ def export_by_path(build, export_path, mode, output_path, *, pixel_range=(0.0, 2
     if export_path == "keras_export":
         _keras_export(model, mode, output_path)
         return model
-    if export_path == "qat":
+    if export_path in ("qat", "qat_xnnpack"):
         model, flatbuffer = _qat_convert(model, pixel_range, qat_steps, seed)
+        if export_path == "qat_xnnpack":
+            from keras_psa.export.float_fallback import xnnpack_float_fallback
+
+            flatbuffer = xnnpack_float_fallback(flatbuffer)[0]
     else:
         flatbuffer = _plain_convert(model, mode)
     write_bytes_atomically(output_path, flatbuffer)
