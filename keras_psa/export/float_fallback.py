@@ -14,6 +14,7 @@ int8 kernels' by rounding only.
 import os
 import tempfile
 
+import numpy as np
 from tensorflow.lite.python import schema_py_generated as schema
 from tensorflow.lite.tools import flatbuffer_utils
 
@@ -51,6 +52,38 @@ def _float_copy(subgraph, tensor_index):
     return len(subgraph.tensors) - 1
 
 
+def _folded_constant(model, subgraph, tensor_index, rank_one):
+    """A float32 constant holding the dequantized values of an int8 constant,
+    or None when the tensor is not a per-tensor int8 constant.
+
+    A constant needs no DEQUANTIZE op at run time, and the GPU delegate refuses
+    a DEQUANTIZE or an elementwise operand of rank 0 (LayerNorm's epsilon): with
+    `rank_one` a scalar becomes shape [1], which broadcasts the same.
+    """
+    original = subgraph.tensors[tensor_index]
+    data = model.buffers[original.buffer].data if original.buffer else None
+    quantization = original.quantization
+    if (data is None or len(data) == 0 or quantization is None
+            or quantization.scale is None or len(quantization.scale) != 1):
+        return None
+    values = np.frombuffer(bytes(bytearray(data)), np.int8).astype(np.float32)
+    zero_point = quantization.zeroPoint[0] if quantization.zeroPoint is not None else 0
+    values = (values - np.float32(zero_point)) * np.float32(quantization.scale[0])
+    shape = [] if original.shape is None else list(original.shape)
+    if rank_one and not shape:
+        shape = [1]
+    buffer = schema.BufferT()
+    buffer.data = np.asarray(values, "<f4").tobytes()
+    model.buffers.append(buffer)
+    tensor = schema.TensorT()
+    tensor.name = (original.name or b"") + b"/float"
+    tensor.shape = shape
+    tensor.type = _FLOAT32
+    tensor.buffer = len(model.buffers) - 1
+    subgraph.tensors.append(tensor)
+    return len(subgraph.tensors) - 1
+
+
 def _single_op(opcode_index, inputs, outputs):
     op = schema.OperatorT()
     op.opcodeIndex = opcode_index
@@ -62,7 +95,8 @@ def _single_op(opcode_index, inputs, outputs):
 def run_ops_in_float(model_bytes, op_indices, subgraph_index=0):
     """Returns the model with the ops at `op_indices` computing in float32.
 
-    Each int8 input of such an op is read through a new DEQUANTIZE, and each
+    Each int8 input of such an op is read through a new DEQUANTIZE (a constant
+    one is stored dequantized instead), and each
     int8 output is written by a new QUANTIZE from the op's float result, so
     every other op still sees the same int8 tensors. Non-int8 operands (int32
     shapes, axes) are left as they are.
@@ -95,10 +129,16 @@ def run_ops_in_float(model_bytes, op_indices, subgraph_index=0):
             operators.append(op)
             continue
         inputs = list(op.inputs)
+        # A scalar constant may become [1] only beside an operand of rank >= 1,
+        # which sets the output shape either way.
+        ranked = any(t >= 0 and subgraph.tensors[t].shape is not None
+                     and len(subgraph.tensors[t].shape) > 0 for t in inputs)
         for position, tensor_index in enumerate(inputs):
             if tensor_index >= 0 and subgraph.tensors[tensor_index].type == _INT8:
-                float_index = _float_copy(subgraph, tensor_index)
-                operators.append(_single_op(dequantize, [tensor_index], [float_index]))
+                float_index = _folded_constant(model, subgraph, tensor_index, ranked)
+                if float_index is None:
+                    float_index = _float_copy(subgraph, tensor_index)
+                    operators.append(_single_op(dequantize, [tensor_index], [float_index]))
                 inputs[position] = float_index
         op.inputs = inputs
         outputs = list(op.outputs)

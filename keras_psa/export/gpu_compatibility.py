@@ -274,6 +274,8 @@ def _check_batch_matmul(op):
 def _check_dequantize(op):
     _require(len(op.inputs) == 1 and len(op.outputs) == 1, "expected 1 input and 1 output")
     _require(op.inputs[0].dtype != "INT16", "unsupported dequantization type INT16")
+    _require(op.inputs[0].rank >= 1,
+             f"Unsupported dims for tensor: {op.inputs[0].name} Got dims:0")
 
 
 def _check_add_n(op):
@@ -358,6 +360,8 @@ def _check_tensors(op, batch):
             continue
         _require(tensor.dtype in _ALLOWED_TENSOR_TYPES,
                  f"tensor type {tensor.dtype} is not supported ({tensor.name})")
+        # Measured on LiteRT's GPU accelerator: "bad input dims size: 0".
+        _require(tensor.rank >= 1, f"0-D tensor: rank must be >= 1 ({tensor.name})")
         _require(tensor.rank <= _MAX_RANK,
                  f"{tensor.rank}-D tensor {list(tensor.shape)}: rank must be <= {_MAX_RANK} "
                  f"({tensor.name})")

@@ -8,9 +8,9 @@ import numpy as np
 from keras_psa.export.check_result import FAILED
 from keras_psa.export.check_result import PASSED
 from keras_psa.export.check_result import CheckResult
-from keras_psa.export.errors import label_agreement
-from keras_psa.export.errors import relative_error
-from keras_psa.export.errors import share_within_steps
+from keras_psa.export.error_measures import label_agreement
+from keras_psa.export.error_measures import relative_error
+from keras_psa.export.error_measures import share_within_steps
 from keras_psa.export.input_range import model_input_range
 from keras_psa.export.input_range import resolve_pixel_range
 from keras_psa.export.litert_runner import make_interpreter

@@ -11,8 +11,8 @@ from keras_psa.models.cbam import CBAM
 from keras_psa.models.class_labels import ClassLabels
 from keras_psa.models.complexity import count_macs
 from keras_psa.models.complexity import model_complexity
-from keras_psa.models.dense_model import ATTENTION_POSITIONS
-from keras_psa.models.dense_model import HEADS
+from keras_psa.models.dense_prediction import ATTENTION_POSITIONS
+from keras_psa.models.dense_prediction import HEADS
 from keras_psa.models.heatmap_model import build_heatmap_model
 from keras_psa.models.native_dilation import with_native_dilation
 from keras_psa.models.resize_like import ResizeLike

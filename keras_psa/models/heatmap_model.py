@@ -1,7 +1,7 @@
 """One-call builder of MobileNet keypoint-heatmap models with attention blocks."""
 
 from keras_psa.keras_flavor import keras
-from keras_psa.models.dense_model import build_dense_outputs
+from keras_psa.models.dense_prediction import build_dense_outputs
 
 ACTIVATIONS = ("sigmoid", "linear")
 

@@ -2,7 +2,7 @@
 
 from keras_psa.keras_flavor import keras
 from keras_psa.models.class_labels import ClassLabels
-from keras_psa.models.dense_model import build_dense_outputs
+from keras_psa.models.dense_prediction import build_dense_outputs
 
 OUTPUTS = ("logits", "logits_and_labels")
 

@@ -5,9 +5,9 @@ import tensorflow as tf
 from keras_psa.keras_flavor import keras
 from keras_psa.keras_flavor import register_serializable
 from keras_psa.layers.quantizable_layer import QuantizableLayer
-from keras_psa.models.channel_gate_args import check_positive_ints
-from keras_psa.models.channel_gate_args import fresh_initializer
-from keras_psa.models.channel_gate_args import gate_sizes
+from keras_psa.models.channel_gate_common import check_positive_ints
+from keras_psa.models.channel_gate_common import fresh_initializer
+from keras_psa.models.channel_gate_common import gate_sizes
 
 
 @register_serializable

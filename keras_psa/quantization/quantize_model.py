@@ -81,7 +81,7 @@ def quantize_model(model):
     default 8-bit registry with their default configs; Multiply, TFOpLambda
     and Rescaling (MobileNetV3's hard-swish, squeeze-excite and
     preprocessing) with output quantization; DepthwiseConv2D kernels get one
-    range per channel (`QuantizeScheme`), as the int8 model stores them. Converted with
+    range per channel (`PSAQuantizeScheme`), as the int8 model stores them. Converted with
     `tf.lite.Optimize.DEFAULT` and no representative dataset, the result
     has int8 ops only, with a QUANTIZE after a float input and a DEQUANTIZE
     before a float output.
@@ -109,10 +109,10 @@ def quantize_model(model):
         default_8bit_quantize_configs,
     )
 
+    from keras_psa.quantization.psa_quantize_scheme import PSAQuantizeScheme
     from keras_psa.quantization.quantizable_layer_quantize_config import (
         QuantizableLayerQuantizeConfig,
     )
-    from keras_psa.quantization.quantize_scheme import QuantizeScheme
 
     if not isinstance(model, keras.Model) or not (
         isinstance(model, keras.Sequential) or getattr(model, "_is_graph_network", False)
@@ -121,7 +121,7 @@ def quantize_model(model):
             "`model` must be a Functional or Sequential tf_keras model (tfmot cannot "
             f"quantize subclassed models). Received: model={model!r}"
         )
-    registry = QuantizeScheme().get_quantize_registry()
+    registry = PSAQuantizeScheme().get_quantize_registry()
     unsupported = []
 
     def annotate(layer):
@@ -155,4 +155,4 @@ def quantize_model(model):
             "quantize_annotate_layer) before calling quantize_model."
         )
     with quantize_scope():
-        return tfmot.quantization.keras.quantize_apply(annotated, scheme=QuantizeScheme())
+        return tfmot.quantization.keras.quantize_apply(annotated, scheme=PSAQuantizeScheme())

@@ -11,8 +11,8 @@ from keras_psa.training.learning_rate import SCHEDULES
 from keras_psa.training.learning_rate import learning_rate_schedule
 from keras_psa.training.pixel_accuracy import PixelAccuracy
 from keras_psa.training.resumable_backup import ResumableBackup
+from keras_psa.training.segmentation_loss import segmentation_loss
 from keras_psa.training.segmentation_metrics import per_class_iou
-from keras_psa.training.segmentation_metrics import segmentation_loss
 from keras_psa.training.segmentation_metrics import segmentation_metrics
 from keras_psa.training.segmentation_pictures import psa_attention_maps
 from keras_psa.training.segmentation_pictures import psa_layers

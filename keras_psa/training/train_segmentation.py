@@ -21,8 +21,8 @@ from keras_psa.training.distribution import is_chief
 from keras_psa.training.distribution import worker_id
 from keras_psa.training.learning_rate import learning_rate_schedule
 from keras_psa.training.resumable_backup import ResumableBackup
+from keras_psa.training.segmentation_loss import segmentation_loss
 from keras_psa.training.segmentation_metrics import per_class_iou
-from keras_psa.training.segmentation_metrics import segmentation_loss
 from keras_psa.training.segmentation_metrics import segmentation_metrics
 from keras_psa.training.segmentation_pictures import psa_layers
 from keras_psa.training.segmentation_pictures import save_attention_maps

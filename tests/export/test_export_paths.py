@@ -16,6 +16,7 @@ import pytest
 from keras_psa.export import check_gpu_compatibility
 from keras_psa.export import check_keras_parity
 from keras_psa.export import check_xnnpack_delegation
+from keras_psa.export import xnnpack_float_fallback
 from keras_psa.export.export_paths import check_no_space_to_batch
 from keras_psa.export.export_paths import export_by_path
 from keras_psa.keras_flavor import keras
@@ -67,15 +68,26 @@ def test_float_export_path_is_edge_clean(head, path, tmp_path):
 
 
 @pytest.mark.tf_keras_only
-def test_qat_export_path_of_deeplabv3plus_is_edge_clean(tmp_path):
+def test_qat_export_paths_of_deeplabv3plus_psa_are_edge_clean(tmp_path):
     # DeepLabV3+ only: LR-ASPP has no atrous convolution, and its QAT path is
     # tests/quantization/test_end_to_end.py's (QAT of a whole model takes minutes
-    # on 2 cores). MobileNetV2 without attention: the int8 ops XNNPACK lacks
-    # (PSA's SOFTMAX, MobileNetV3's HARD_SWISH) would split its partition.
-    tflite_path = tmp_path / "model.tflite"
-    qat_model = export_by_path(builder("deeplabv3plus", None, backbone="mobilenet_v2"), "qat",
-                               "int8", tflite_path)
-    assert_edge_clean(qat_model, tflite_path, "deeplabv3plus", int8_steps=1)
+    # on 2 cores). One QAT model gives both files, as keras-psa-qat ships them:
+    # the all-int8 GPU/NPU file ("qat") and the CPU file ("qat_xnnpack").
+    gpu_path = tmp_path / "qat_int8.tflite"
+    qat_model = export_by_path(builder("deeplabv3plus", "psa_s"), "qat", "int8", gpu_path)
+    for check in (check_no_space_to_batch(gpu_path), check_gpu_compatibility(gpu_path)):
+        assert check.passed, check.summary()
+    # XNNPACK has no int8 SOFTMAX / RSQRT: the all-int8 file leaves them out...
+    assert not check_xnnpack_delegation(gpu_path).passed
+    cpu_path = tmp_path / "qat_int8_xnnpack.tflite"
+    data, moved = xnnpack_float_fallback(gpu_path.read_bytes())
+    cpu_path.write_bytes(data)
+    # ... and the CPU file runs exactly those in float, in one XNNPACK partition.
+    assert "SOFTMAX" in moved
+    assert_edge_clean(qat_model, cpu_path, "deeplabv3plus", int8_steps=1)
+    parity = check_keras_parity(qat_model, gpu_path, num_inputs=2, pixel_range=(0.0, 255.0),
+                                int8_steps=1)
+    assert parity.passed, parity.summary()
 
 
 def test_export_path_and_mode_are_checked(tmp_path):

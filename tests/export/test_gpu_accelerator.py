@@ -2,9 +2,13 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
+from keras_psa.export import check_gpu_compatibility
 from keras_psa.export import convert_model
 from keras_psa.export import run_gpu_accelerator
+from keras_psa.export.gpu_accelerator import ops_left_on_cpu
+from keras_psa.export.gpu_accelerator import parse_unsupported_ops
 from tests.export.gpu_availability import require_gpu_run
 from tests.export.tiny_models import argmax_net
 from tests.export.tiny_models import conv_net
@@ -62,7 +66,7 @@ def test_int8_outputs_are_compared_in_quantization_steps(models):
 
 
 def test_share_within_steps_counts_elements_not_the_worst_one():
-    from keras_psa.export.errors import share_within_steps
+    from keras_psa.export.error_measures import share_within_steps
 
     expected = np.zeros(100)
     actual = expected.copy()
@@ -72,3 +76,34 @@ def test_share_within_steps_counts_elements_not_the_worst_one():
     assert share_within_steps(actual, expected, step=1.0, steps=2) == 0.95
     with pytest.raises(ValueError, match="Shapes differ"):
         share_within_steps(actual[:5], expected, step=1.0, steps=3)
+
+
+def test_ops_the_delegate_log_leaves_on_the_cpu_are_counted():
+    # LiteRT 2.3's is_fully_accelerated() said True beside this line (a
+    # DEQUANTIZE of a rank-0 constant); the check trusts the log too.
+    log = ("ERROR: Following operations are not supported by GPU delegate:\n"
+           "DEQUANTIZE: Unsupported dims for tensor: eps Got dims:0\n"
+           "139 operations will run on the GPU, and the remaining 26 operations will run "
+           "on the CPU.\n")
+    assert ops_left_on_cpu(log) == 26
+    assert [issue.op_name for issue in parse_unsupported_ops(log)] == ["DEQUANTIZE"]
+    assert ops_left_on_cpu("12 operations will run on the GPU, and the remaining 0 "
+                           "operations will run on the CPU.") == 0
+
+
+def test_rank_0_tensor_is_refused_statically_and_on_the_gpu(tmp_path):
+    class ScalarNet(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec((1, 8, 8, 4), tf.float32, name="image")])
+        def serve(self, image):
+            return {"out": image + tf.reduce_max(image)}  # a 0-D runtime tensor
+
+    module = ScalarNet()
+    path = tmp_path / "scalar.tflite"
+    path.write_bytes(tf.lite.TFLiteConverter.from_concrete_functions(
+        [module.serve.get_concrete_function()], module).convert())
+    static = check_gpu_compatibility(str(path))
+    assert not static.passed
+    assert any("0-D tensor" in issue.reason for issue in static.issues)
+    result = run_gpu_accelerator(str(path))
+    require_gpu_run(result)
+    assert result.status == "failed" and result.details["fully_accelerated"] is False

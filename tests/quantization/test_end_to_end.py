@@ -8,7 +8,7 @@ accelerated and within three steps of the CPU's int8 outputs, and what XNNPACK t
 import numpy as np
 import pytest
 
-from keras_psa.export.errors import share_within_steps
+from keras_psa.export.error_measures import share_within_steps
 from keras_psa.keras_flavor import keras
 from keras_psa.models import build_segmentation_model
 from tests.quantization.conftest import assert_int8_inside

@@ -18,7 +18,7 @@ from keras_psa.export.check_result import FAILED
 from keras_psa.export.check_result import PASSED
 from keras_psa.export.check_result import UNAVAILABLE
 from keras_psa.export.check_result import CheckResult
-from keras_psa.export.errors import share_within_steps
+from keras_psa.export.error_measures import share_within_steps
 from keras_psa.export.output_steps import output_steps
 from keras_psa.export.quantized_io import to_model_input
 

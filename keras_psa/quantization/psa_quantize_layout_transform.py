@@ -76,7 +76,7 @@ def _covering_dilated_depthwise(transform_class):
     return Transform
 
 
-class _LayerReLUQuantize(default_8bit_transforms.LayerReLUQuantize):
+class _PSALayerReLUQuantize(default_8bit_transforms.LayerReLUQuantize):
     # tfmot's version gives the layer before the ReLU a NoOpQuantizeConfig,
     # which also drops its kernel quantization: the fake-quant model then
     # convolves with float weights (MobileNetV3's squeeze-excite Conv ->
@@ -105,17 +105,17 @@ class _LayerReLUQuantize(default_8bit_transforms.LayerReLUQuantize):
         }
 
 
-class _LayerReluActivationQuantize(_LayerReLUQuantize):
+class _PSALayerReluActivationQuantize(_PSALayerReLUQuantize):
     def pattern(self):
         relu = default_8bit_transforms.LayerReluActivationQuantize().pattern()
         return LayerPattern(relu.class_name, relu.config,
                             inputs=[LayerPattern(_FUSED_BEFORE_RELU)])
 
 
-class QuantizeLayoutTransform(
+class PSAQuantizeLayoutTransform(
     default_8bit_quantize_layout_transform.Default8BitQuantizeLayoutTransform
 ):
-    """The layout transforms of `QuantizeScheme`: tfmot 0.8's default 8-bit list.
+    """The layout transforms of `PSAQuantizeScheme`: tfmot 0.8's default 8-bit list.
 
     The same list and order, except for the layer directly before a ReLU
     (whose output fake-quant goes, as the converter fuses the ReLU into it):
@@ -152,8 +152,8 @@ class QuantizeLayoutTransform(
             t.DenseBatchNormQuantize(),
             t.DenseBatchNormReLUQuantize(),
             t.DenseBatchNormActivationQuantize(),
-            _LayerReLUQuantize(self.disable_per_axis),
-            _LayerReluActivationQuantize(self.disable_per_axis),
+            _PSALayerReLUQuantize(self.disable_per_axis),
+            _PSALayerReluActivationQuantize(self.disable_per_axis),
         ]
         return model_transformer.ModelTransformer(
             model, transforms, set(layer_quantize_map.keys()), layer_quantize_map

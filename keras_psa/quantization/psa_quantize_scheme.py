@@ -11,10 +11,10 @@ from tensorflow_model_optimization.python.core.quantization.keras.default_8bit i
 from keras_psa.keras_flavor import keras
 from keras_psa.layers.dilated_depthwise_conv2d import DilatedDepthwiseConv2D
 from keras_psa.quantization.depthwise_conv_quantize_config import DepthwiseConvQuantizeConfig
-from keras_psa.quantization.quantize_layout_transform import QuantizeLayoutTransform
+from keras_psa.quantization.psa_quantize_layout_transform import PSAQuantizeLayoutTransform
 
 
-class _QuantizeRegistry(default_8bit_quantize_registry.Default8BitQuantizeRegistry):
+class _PSAQuantizeRegistry(default_8bit_quantize_registry.Default8BitQuantizeRegistry):
     def __init__(self, disable_per_axis=False):
         super().__init__(disable_per_axis)
         if not disable_per_axis:
@@ -28,7 +28,7 @@ class _QuantizeRegistry(default_8bit_quantize_registry.Default8BitQuantizeRegist
         )
 
 
-class QuantizeScheme(default_8bit_quantize_scheme.Default8BitQuantizeScheme):
+class PSAQuantizeScheme(default_8bit_quantize_scheme.Default8BitQuantizeScheme):
     """The scheme `quantize_model` passes to `tfmot...quantize_apply`.
 
     The same layout transforms and layer configs as tfmot's default 8-bit
@@ -36,7 +36,7 @@ class QuantizeScheme(default_8bit_quantize_scheme.Default8BitQuantizeScheme):
     (`DepthwiseKernelQuantizer`), as the int8 TFLite model stores them, and
     that `DilatedDepthwiseConv2D` is quantized (and its BatchNormalization
     and ReLU fused) as a DepthwiseConv2D, and that a convolution or Dense
-    layer followed by a ReLU keeps its kernel quantization (`QuantizeLayoutTransform`).
+    layer followed by a ReLU keeps its kernel quantization (`PSAQuantizeLayoutTransform`).
 
     Args:
         disable_per_axis: per-tensor kernels everywhere, as tfmot's option.
@@ -45,12 +45,12 @@ class QuantizeScheme(default_8bit_quantize_scheme.Default8BitQuantizeScheme):
 
     ```python
     annotated = tfmot.quantization.keras.quantize_annotate_model(model)
-    qat_model = tfmot.quantization.keras.quantize_apply(annotated, scheme=QuantizeScheme())
+    qat_model = tfmot.quantization.keras.quantize_apply(annotated, scheme=PSAQuantizeScheme())
     ```
     """
 
     def get_layout_transformer(self):
-        return QuantizeLayoutTransform(self._disable_per_axis)
+        return PSAQuantizeLayoutTransform(self._disable_per_axis)
 
     def get_quantize_registry(self):
-        return _QuantizeRegistry(self._disable_per_axis)
+        return _PSAQuantizeRegistry(self._disable_per_axis)

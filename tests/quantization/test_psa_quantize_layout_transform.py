@@ -80,13 +80,13 @@ def test_mobilenet_v3_squeeze_excite_convolutions_are_quantized():
 def test_per_tensor_option_reaches_the_relu_transform(disable_per_axis):
     import tensorflow_model_optimization as tfmot
 
+    from keras_psa.quantization.psa_quantize_scheme import PSAQuantizeScheme
     from keras_psa.quantization.quantize_model import quantize_scope
-    from keras_psa.quantization.quantize_scheme import QuantizeScheme
 
     annotated = tfmot.quantization.keras.quantize_annotate_model(relu_after_each_weighted_layer())
     with quantize_scope():
         qat_model = tfmot.quantization.keras.quantize_apply(
-            annotated, scheme=QuantizeScheme(disable_per_axis=disable_per_axis))
+            annotated, scheme=PSAQuantizeScheme(disable_per_axis=disable_per_axis))
     conv = next(layer for layer in qat_model.layers
                 if type(getattr(layer, "layer", None)).__name__ == "Conv2D")
     kernel_range = conv._weight_vars[0][2]["max_var"]
