@@ -9,6 +9,7 @@ ACTIVATIONS = ("sigmoid", "linear")
 def build_heatmap_model(
     backbone,
     num_keypoints,
+    *,
     input_shape=(None, None, 3),
     head="lraspp",
     attention="psa_p",

@@ -10,6 +10,7 @@ OUTPUTS = ("logits", "logits_and_labels")
 def build_segmentation_model(
     backbone,
     num_classes,
+    *,
     input_shape=(None, None, 3),
     head="lraspp",
     attention="psa_p",

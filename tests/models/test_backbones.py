@@ -45,8 +45,8 @@ def test_taps_have_stride_4_8_16_and_stage_channels(backbone):
 @pytest.mark.parametrize("backbone", [b for b in BACKBONES if b in NEXT_LAYER])
 def test_stage_attention_feeds_the_next_stage(backbone):
     model = build_segmentation_model(
-        backbone, 2, (64, 64, 3), attention="se", attention_positions=("stride4", "stride8"),
-        alpha=0.75,
+        backbone, 2, input_shape=(64, 64, 3), attention="se",
+        attention_positions=("stride4", "stride8"), alpha=0.75,
     )
     layers = {entry["name"]: entry for entry in model.get_config()["layers"]}
     taps = feature_taps(backbone)
@@ -75,8 +75,8 @@ def test_stage_attention_keeps_loaded_weights(tmp_path):
     path = tmp_path / "v2.weights.h5"
     reference.save_weights(str(path))
     model = build_segmentation_model(
-        "mobilenet_v2", 2, (64, 64, 3), attention="se", attention_positions=("stride8",),
-        alpha=0.35, backbone_weights=str(path),
+        "mobilenet_v2", 2, input_shape=(64, 64, 3), attention="se",
+        attention_positions=("stride8",), alpha=0.35, backbone_weights=str(path),
     )
     for name in ("Conv1", "block_6_expand", "block_12_project_BN"):
         for got, want in zip(model.get_layer(name).get_weights(),

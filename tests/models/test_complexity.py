@@ -35,8 +35,10 @@ def test_psa_count_follows_its_convolutions(layout, variant):
 
 
 def test_segmentation_model_counts():
-    plain = build_segmentation_model("mobilenet_v2", 3, (64, 64, 3), attention=None, alpha=0.35)
-    psa = build_segmentation_model("mobilenet_v2", 3, (64, 64, 3), attention="psa_p", alpha=0.35)
+    plain = build_segmentation_model("mobilenet_v2", 3, input_shape=(64, 64, 3), attention=None,
+                                     alpha=0.35)
+    psa = build_segmentation_model("mobilenet_v2", 3, input_shape=(64, 64, 3), attention="psa_p",
+                                   alpha=0.35)
     plain_stats, psa_stats = model_complexity(plain), model_complexity(psa)
     assert psa_stats["macs"] > plain_stats["macs"] > 0
     assert psa_stats["params"] > plain_stats["params"]
@@ -52,7 +54,8 @@ def test_dynamic_model_needs_an_input_shape():
     at_128 = count_macs(model, (128, 128, 3))
     # Almost everything scales with the pixel count; only 1x1 global convs do not.
     assert 3.8 < at_128 / at_64 <= 4.0
-    fixed = build_segmentation_model("mobilenet_v3_small", 3, (64, 64, 3), attention="se",
+    fixed = build_segmentation_model("mobilenet_v3_small", 3, input_shape=(64, 64, 3),
+                                     attention="se",
                                      alpha=0.75)
     assert count_macs(fixed) == at_64
     assert np.isfinite(at_64)

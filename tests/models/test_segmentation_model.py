@@ -59,7 +59,7 @@ def test_every_combination_builds_and_trains_a_step(backbone, head, attention):
 @pytest.mark.slow
 @pytest.mark.parametrize("head", list(HEADS))
 def test_graph_mode_training_alpha_1(head):
-    model = build_segmentation_model("mobilenet_v3_large", 3, (96, 96, 3), head=head,
+    model = build_segmentation_model("mobilenet_v3_large", 3, input_shape=(96, 96, 3), head=head,
                                      attention="psa_s", attention_positions=("head", "stride16"))
     model.compile(optimizer="adam",
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
@@ -133,8 +133,8 @@ def test_save_and_reload_keras_format_safe_mode(tmp_path, attention):
 
 
 def test_heatmap_model():
-    model = build_heatmap_model("mobilenet_v2", 5, (64, 64, 3), alpha=0.35, head_filters=16,
-                                attention="psa_p")
+    model = build_heatmap_model("mobilenet_v2", 5, input_shape=(64, 64, 3), alpha=0.35,
+                                head_filters=16, attention="psa_p")
     heatmaps = model(_images(1)).numpy()
     assert heatmaps.shape == (1, 64, 64, 5)
     assert heatmaps.min() >= 0.0 and heatmaps.max() <= 1.0

@@ -22,7 +22,7 @@ def _op_outputs(interpreter):
 @pytest.mark.parametrize("head,attention", [("lraspp", "psa_p"), ("deeplabv3plus", "psa_s")])
 def test_float32_tflite_has_int32_argmax_and_matches_keras(head, attention):
     model = build_segmentation_model(
-        "mobilenet_v2", 3, (64, 64, 3), head=head, attention=attention,
+        "mobilenet_v2", 3, input_shape=(64, 64, 3), head=head, attention=attention,
         attention_positions=("head", "stride8"), alpha=0.35, head_filters=16, batch_size=1,
         output="logits_and_labels",
     )
