@@ -24,13 +24,13 @@ from ai_edge_litert.interpreter import Interpreter  # noqa: E402
 from int8_fake_quant_agreement import differences_in_steps  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from keras_psa.data import validation_examples  # noqa: E402
 from keras_psa.export.output_steps import output_steps  # noqa: E402
 from keras_psa.keras_flavor import keras  # noqa: E402
 from keras_psa.quantization import quantize_scope  # noqa: E402
 from keras_psa.quantization.qat_finetune import _static_qat_copy  # noqa: E402
 from keras_psa.quantization.qat_finetune import convert_qat_model  # noqa: E402
 from keras_psa.quantization.qat_finetune import read_float_run  # noqa: E402
+from keras_psa.quantization.qat_task import qat_task  # noqa: E402
 from keras_psa.saving import load_model  # noqa: E402
 
 
@@ -62,10 +62,9 @@ def main():
     _, summary = read_float_run(args.float_run)
     with quantize_scope():
         qat_model = load_model(os.path.join(args.qat_run, "qat_savedmodel"))
-    static = _static_qat_copy(summary, qat_model)
-    config = summary["config"]
-    images = validation_examples(config["dataset"], config["image_size"], count=args.images,
-                                 seed=config["data_seed"])[0]
+    task = qat_task(summary)
+    static = _static_qat_copy(task, qat_model)
+    images = task.parity_images()[:args.images]
     layers = [layer for layer in static.layers[1:]
               if not isinstance(layer.output, (list, tuple))][args.start::args.every]
     if args.layers:

@@ -1,4 +1,4 @@
-"""QAT fine-tuning of a float model from examples/train_segmentation.py, to all-int8 TFLite.
+"""QAT fine-tuning of a float segmentation or keypoint model, to all-int8 TFLite.
 
 Rebuilds the run's model under tf_keras (this script re-executes itself with
 TF_USE_LEGACY_KERAS=1: tensorflow-model-optimization needs tf_keras), loads the
@@ -6,12 +6,16 @@ Keras 3 weights, fine-tunes with quantization-aware training, converts with
 Optimize.DEFAULT (the documented tfmot flow), makes a post-training int8 model
 of the float weights for comparison, runs the device checks (static GPU rules,
 LiteRT's real GPU accelerator, XNNPACK, Keras parity) and prints the validation
-mean IoU of float, QAT fake-quant Keras, QAT int8 TFLite and PTQ int8 TFLite as
-a Markdown table and as JSON. Resumable: run the same command again after a crash.
+scores of float, QAT fake-quant Keras, QAT int8 TFLite and PTQ int8 TFLite as
+a Markdown table and as JSON: mean IoU for a segmentation run (keras-psa-train),
+OKS AP, PCK and the keypoint shift from float Keras for a keypoint run
+(keras-psa-train-keypoints). Resumable: run the same command again after a crash.
 
 Examples:
     keras-psa-train --dataset digits --output-dir runs/digits
     keras-psa-qat runs/digits --output-dir runs/digits_qat --steps 300
+    keras-psa-train-keypoints --output-dir runs/figures
+    keras-psa-qat runs/figures --output-dir runs/figures_qat
 """
 
 import argparse
@@ -22,6 +26,17 @@ import sys
 from keras_psa.cli.exit_codes import EXIT_CODES_HELP
 
 
+def _image_size(text):
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) not in (1, 2) or min(values) < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be SIDE or HEIGHT,WIDTH in pixels, e.g. 128 or 128,96; got {text!r}")
+    return values[0] if len(values) == 1 else values
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         epilog=EXIT_CODES_HELP,
@@ -29,14 +44,18 @@ def parse_args(argv=None):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("float_run",
-                        help="output folder of examples/train_segmentation.py (summary.json + "
-                             "model.keras), or a .keras file in it")
+                        help="output folder of keras-psa-train or keras-psa-train-keypoints "
+                             "(summary.json + model.keras), or a .keras file in it")
     parser.add_argument("--output-dir", default="runs/qat")
     parser.add_argument("--checkpoint", default="model", choices=("model", "best"),
                         help="which float model of the run folder to start from")
     data = parser.add_argument_group("data (default: the float run's)")
-    data.add_argument("--dataset", default=None, help="'shapes', 'digits' or 'dir:PATH'")
-    data.add_argument("--image-size", type=int, default=None)
+    data.add_argument("--dataset", default=None,
+                      help="'shapes', 'digits' or 'dir:PATH'; keypoints: 'figures' or "
+                           "'coco:ROOT'")
+    data.add_argument("--image-size", type=_image_size, default=None, metavar="SIZE",
+                      help="side of a segmentation run's square images (128), or "
+                           "HEIGHT,WIDTH of a keypoint run's crops (128,96)")
     data.add_argument("--train-examples", type=int, default=None)
     data.add_argument("--data-seed", type=int, default=None)
     fit = parser.add_argument_group("QAT")
@@ -97,7 +116,8 @@ def main(argv=None):
     summary = qat_finetune(config, verbose=args.verbose)
     with open(os.path.join(args.output_dir, "qat_summary.md")) as file:
         print(file.read())
-    result = {"val_mean_iou": summary["val_mean_iou"],
+    scores_key = "val_keypoints" if summary["task"] == "keypoints" else "val_mean_iou"
+    result = {scores_key: summary[scores_key],
               "checks": {name: {c["name"]: c["status"] for c in found}
                          for name, found in summary["checks"].items()},
               "sizes_bytes": summary["sizes_bytes"], "timing": summary["timing"],

@@ -152,8 +152,19 @@ def _element_stream(count, batch_size, seed, shuffle, repeat, start_step):
 def representative_dataset(name, image_size, num_images=100, seed=0, **kwargs):
     """A TFLite `representative_dataset` callable: yields `[image]`, image (1, H, W, 3).
 
-    Images come from the train split in a fixed order, without augmentation.
+    Images come from the train split in a fixed order, without augmentation. Keypoint
+    datasets ("figures", "coco:ROOT") give their unflipped training crops.
     """
+    if name == "figures" or name.startswith("coco:"):
+        from keras_psa.data.load_keypoint_dataset import keypoint_representative_images
+
+        images = keypoint_representative_images(name, image_size, num_images, seed)
+
+        def keypoint_generator():
+            for image in images:
+                yield [image[None].astype(np.float32)]
+
+        return keypoint_generator
     dataset, _ = load_dataset(name, image_size, 1, split="train", seed=seed, shuffle=False,
                               augment=False, drop_remainder=False, **kwargs)
 

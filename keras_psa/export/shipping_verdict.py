@@ -2,8 +2,9 @@
 
 Each shipped file has a target and is judged only by the criteria that apply
 to it; the step-level criteria stay as the checks define them, and the
-task-level figures a user cares about (labels equal to Keras', to the CPU's on
-the GPU, mean IoU) sit beside them.
+task-level figures a user cares about sit beside them: for a segmenter, labels
+equal to Keras', to the CPU's on the GPU, and mean IoU; for a heatmap model, OKS AP
+and how far its keypoints move from the float Keras model's.
 """
 
 import dataclasses
@@ -43,6 +44,9 @@ class FileVerdict:
         file: path relative to the run folder.
         target: what the file is for.
         mean_iou: validation mean IoU of the file, or None.
+        oks_ap: validation OKS AP of a heatmap model's file, or None.
+        keypoint_shift_px: mean distance of its keypoints from the float Keras
+            model's, in input pixels, or None.
         labels_vs_keras: share of pixels with the reference Keras model's label.
         labels_gpu_vs_cpu: share of pixels with the same label on the GPU as on the CPU.
         checks: {check name: "passed" / "failed" / "unavailable" / "n/a"}.
@@ -53,6 +57,8 @@ class FileVerdict:
     file: str
     target: str
     mean_iou: float = None
+    oks_ap: float = None
+    keypoint_shift_px: float = None
     labels_vs_keras: float = None
     labels_gpu_vs_cpu: float = None
     checks: dict = dataclasses.field(default_factory=dict)
@@ -76,8 +82,9 @@ def _percent(value):
     return "-" if value is None else f"{value:.2%}"
 
 
-def file_verdict(spec, checks, mean_iou=None):
-    """A `FileVerdict` from the check dicts (`CheckResult.to_dict()`) of one file."""
+def file_verdict(spec, checks, mean_iou=None, keypoints=None):
+    """A `FileVerdict` from the check dicts (`CheckResult.to_dict()`) of one file;
+    `keypoints`: the file's keypoint scores (`oks_ap`, `shift_vs_float_keras_px`)."""
     key, file, target, applicable, not_applicable = spec
     by_name = {check["name"]: check for check in checks}
     statuses, reasons = {}, {}
@@ -91,7 +98,10 @@ def file_verdict(spec, checks, mean_iou=None):
     parity = by_name.get("keras_parity", {}).get("details", {})
     gpu_labels = by_name.get("gpu_run", {}).get("details", {}).get("label_agreement") or {}
     gpu_values = [v for v in gpu_labels.values() if v is not None]
+    keypoints = keypoints or {}
     return FileVerdict(key, file, target, mean_iou=mean_iou,
+                       oks_ap=keypoints.get("oks_ap"),
+                       keypoint_shift_px=keypoints.get("shift_vs_float_keras_px"),
                        labels_vs_keras=parity.get("label_agreement"),
                        labels_gpu_vs_cpu=min(gpu_values) if gpu_values else None,
                        checks=statuses, reasons=reasons)
@@ -101,18 +111,31 @@ _MARKS = {"passed": "pass", "failed": "**FAIL**", "unavailable": "not run", "n/a
           None: "not run"}
 
 
-def verdict_table(verdicts):
-    """Markdown: one row per file, then the criteria and every reason."""
+def _figure(value, spec):
+    return "-" if value is None else format(value, spec)
+
+
+def verdict_table(verdicts, task="segmentation"):
+    """Markdown: one row per file, then the criteria and every reason. `task`:
+    "segmentation" (mean IoU, label agreement) or "keypoints" (OKS AP, keypoint shift)."""
+    if task not in ("segmentation", "keypoints"):
+        raise ValueError("`task` must be 'segmentation' or 'keypoints'. "
+                         f"Received: task={task!r}")
     names = list(CRITERIA)
-    lines = ["| file | for | val mean IoU | labels = Keras | GPU labels = CPU | "
-             + " | ".join(names) + " | verdict |",
-             "|---|---|---|---|---|" + "---|" * len(names) + "---|"]
+    if task == "segmentation":
+        figures = ("val mean IoU", "labels = Keras", "GPU labels = CPU")
+    else:
+        figures = ("val OKS AP", "keypoint shift vs float Keras (px)")
+    lines = [f"| file | for | {' | '.join(figures)} | " + " | ".join(names) + " | verdict |",
+             "|---|---|" + "---|" * len(figures) + "---|" * len(names) + "---|"]
     for v in verdicts:
-        lines.append(
-            f"| `{v.file}` | {v.target} | "
-            f"{'-' if v.mean_iou is None else f'{v.mean_iou:.4f}'} | "
-            f"{_percent(v.labels_vs_keras)} | {_percent(v.labels_gpu_vs_cpu)} | "
-            + " | ".join(_MARKS[v.checks.get(n)] for n in names) + f" | {v.verdict} |")
+        if task == "segmentation":
+            cells = (_figure(v.mean_iou, ".4f"), _percent(v.labels_vs_keras),
+                     _percent(v.labels_gpu_vs_cpu))
+        else:
+            cells = (_figure(v.oks_ap, ".4f"), _figure(v.keypoint_shift_px, ".2f"))
+        lines.append(f"| `{v.file}` | {v.target} | {' | '.join(cells)} | "
+                     + " | ".join(_MARKS[v.checks.get(n)] for n in names) + f" | {v.verdict} |")
     lines += ["", "Criteria (unchanged thresholds):", ""]
     lines += [f"- `{name}`: {text}" for name, text in CRITERIA.items()]
     notes = [f"- `{v.file}` / `{name}`: {why}" for v in verdicts

@@ -1,5 +1,6 @@
 """Model builders: MobileNet segmentation and heatmap models with attention blocks."""
 
+from keras_psa.models.architecture_spec import ArchitectureSpec
 from keras_psa.models.attention import ATTENTIONS
 from keras_psa.models.attention import PSA_VARIANTS
 from keras_psa.models.attention import get_attention_layer
@@ -24,6 +25,7 @@ __all__ = [
     "ATTENTION_POSITIONS",
     "BACKBONES",
     "CBAM",
+    "ArchitectureSpec",
     "FEATURE_TAPS",
     "HEADS",
     "PSA_VARIANTS",

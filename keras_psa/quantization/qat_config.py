@@ -8,15 +8,18 @@ class QATConfig:
     """Arguments of `qat_finetune` (the CLI flags of examples/qat_finetune.py).
 
     Args:
-        float_run: output folder of a `train_segmentation` run (holds
-            `summary.json` and `model.keras`), or a `.keras` file saved there.
+        float_run: output folder of a `train_segmentation` or `train_keypoints`
+            run (holds `summary.json` and `model.keras`), or a `.keras` file
+            saved there.
         output_dir: folder for the QAT SavedModel, backups, `.tflite` files,
             reports and the summary.
         checkpoint: `"model"` (final weights) or `"best"` (best validation
             mean IoU) when `float_run` is a folder.
-        dataset: `"shapes"`, `"digits"` or `"dir:PATH"`; None: the float
-            run's dataset. Must have the float model's number of classes.
-        image_size: None: the float run's.
+        dataset: `"shapes"`, `"digits"` or `"dir:PATH"` (keypoints:
+            `"figures"` or `"coco:ROOT"`); None: the float run's dataset. Must
+            have the float model's number of classes (joints).
+        image_size: None: the float run's; an int (segmentation) or a
+            (height, width) pair (keypoints).
         batch_size: QAT batch size.
         steps: QAT optimizer steps in all.
         steps_per_epoch: steps between two validations and backups.

@@ -2,6 +2,10 @@
 
 import dataclasses
 
+from keras_psa.models.architecture_spec import ArchitectureSpec
+
+_ARCHITECTURE = ArchitectureSpec()
+
 
 @dataclasses.dataclass
 class TrainConfig:
@@ -18,7 +22,7 @@ class TrainConfig:
         train_examples: scenes in the training split of a built-in dataset
             (None: the dataset's default).
         backbone, head, attention, attention_positions, psa_variant, alpha,
-            head_filters: passed to `build_segmentation_model`.
+            head_filters: the model's `ArchitectureSpec`.
         learning_rate: peak learning rate (AdamW).
         schedule: `"cosine"` or `"constant"`.
         warmup_steps: linear warmup steps.
@@ -45,13 +49,13 @@ class TrainConfig:
     epochs: int = 10
     steps_per_epoch: int = None
     train_examples: int = None
-    backbone: str = "mobilenet_v3_small"
-    head: str = "lraspp"
-    attention: str = "psa_p"
-    attention_positions: tuple = ("head",)
-    psa_variant: str = "paper"
-    alpha: float = 1.0
-    head_filters: int = 128
+    backbone: str = _ARCHITECTURE.backbone
+    head: str = _ARCHITECTURE.head
+    attention: str = _ARCHITECTURE.attention
+    attention_positions: tuple = _ARCHITECTURE.attention_positions
+    psa_variant: str = _ARCHITECTURE.psa_variant
+    alpha: float = _ARCHITECTURE.alpha
+    head_filters: int = _ARCHITECTURE.head_filters
     learning_rate: float = 2e-3
     schedule: str = "cosine"
     warmup_steps: int = 0

@@ -12,7 +12,7 @@ from keras_psa.data.load_keypoint_dataset import keypoint_examples
 from keras_psa.data.load_keypoint_dataset import load_keypoint_dataset
 from keras_psa.keras_flavor import USING_TF_KERAS
 from keras_psa.keras_flavor import keras
-from keras_psa.models import build_heatmap_model
+from keras_psa.models import ArchitectureSpec
 from keras_psa.models import model_complexity
 from keras_psa.training.distribution import get_strategy
 from keras_psa.training.distribution import is_chief
@@ -41,13 +41,9 @@ def build_keypoint_model(config, num_joints, batch_size=None):
     """The heatmap model a `KeypointTrainConfig` (or its dict) describes."""
     config = config if isinstance(config, dict) else dataclasses.asdict(config)
     height, width = config["image_size"]
-    return build_heatmap_model(
-        config["backbone"], num_joints, input_shape=(height, width, 3), head=config["head"],
-        attention=config["attention"], attention_positions=tuple(config["attention_positions"]),
-        psa_variant=config["psa_variant"], alpha=config["alpha"],
-        head_filters=config["head_filters"], activation=config["activation"],
-        batch_size=batch_size,
-    )
+    return ArchitectureSpec.from_config(config).build_heatmap_model(
+        num_joints, input_shape=(height, width, 3), activation=config["activation"],
+        batch_size=batch_size)
 
 
 def _build_and_compile(config, num_joints, strategy, total_steps):

@@ -14,7 +14,7 @@ from keras_psa.data import load_dataset
 from keras_psa.data import validation_examples
 from keras_psa.keras_flavor import USING_TF_KERAS
 from keras_psa.keras_flavor import keras
-from keras_psa.models import build_segmentation_model
+from keras_psa.models import ArchitectureSpec
 from keras_psa.models import model_complexity
 from keras_psa.training.distribution import get_strategy
 from keras_psa.training.distribution import is_chief
@@ -41,17 +41,8 @@ def _mixed_policy():
 
 def _build_and_compile(config, info, strategy, total_steps):
     with strategy.scope():
-        model = build_segmentation_model(
-            config.backbone,
-            info.num_classes,
-            input_shape=(config.image_size, config.image_size, 3),
-            head=config.head,
-            attention=config.attention,
-            attention_positions=tuple(config.attention_positions),
-            psa_variant=config.psa_variant,
-            alpha=config.alpha,
-            head_filters=config.head_filters,
-        )
+        model = ArchitectureSpec.from_config(config).build_segmentation_model(
+            info.num_classes, input_shape=(config.image_size, config.image_size, 3))
         if config.bn_momentum is not None:
             for layer in model.layers:
                 if isinstance(layer, keras.layers.BatchNormalization):

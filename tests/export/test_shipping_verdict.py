@@ -52,3 +52,19 @@ def test_a_check_that_did_not_run_is_not_a_pass():
     checks = [c for c in _all_passed() if c["name"] != "gpu_run"]
     verdict = file_verdict(SPECS["float32"], checks)
     assert verdict.verdict == "not fully checked: gpu_run"
+
+
+def test_a_heatmap_file_is_judged_by_oks_ap_and_keypoint_shift():
+    verdict = file_verdict(SPECS["qat_int8_xnnpack"], _all_passed(),
+                           keypoints={"oks_ap": 0.4321, "shift_vs_float_keras_px": 0.587})
+    assert verdict.oks_ap == pytest.approx(0.4321) and verdict.mean_iou is None
+    table = verdict_table([verdict], task="keypoints")
+    header = table.splitlines()[0]
+    assert "val OKS AP" in header and "keypoint shift" in header
+    assert "mean IoU" not in header and "labels = Keras" not in header
+    assert "| 0.4321 | 0.59 |" in table
+
+
+def test_verdict_table_refuses_an_unknown_task():
+    with pytest.raises(ValueError, match="`task` must be"):
+        verdict_table([], task="depth")

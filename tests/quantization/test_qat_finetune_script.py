@@ -10,6 +10,7 @@ import pytest
 from keras_psa.quantization.qat_config import QATConfig
 from keras_psa.quantization.qat_finetune import read_float_run
 from keras_psa.quantization.qat_finetune import results_table
+from keras_psa.quantization.qat_task import qat_task
 from tests.installed_tools import tool
 from tests.training.script_runner import ROOT
 from tests.training.script_runner import script_env
@@ -32,7 +33,7 @@ def test_read_float_run_names_what_is_missing(tmp_path):
         read_float_run(tmp_path)
     (tmp_path / "model.keras").write_bytes(b"x")
     (tmp_path / "summary.json").write_text(json.dumps({"val": {}}))
-    with pytest.raises(ValueError, match="not a train_segmentation summary"):
+    with pytest.raises(ValueError, match="not a training summary"):
         read_float_run(tmp_path / "model.keras")
     (tmp_path / "summary.json").write_text(json.dumps({"config": {}, "dataset": {}}))
     assert read_float_run(tmp_path)[0] == os.path.join(tmp_path, "model.keras")
@@ -45,6 +46,40 @@ def test_qat_config_rejects_bad_values():
         QATConfig("run", checkpoint="last").validate()
 
 
+def _summary(task):
+    config = {"backbone": "mobilenet_v2", "head": "lraspp", "attention": "psa_p",
+              "attention_positions": ["head"], "psa_variant": "paper", "alpha": 0.35,
+              "head_filters": 16, "data_seed": 0}
+    if task == "keypoints":
+        return {"task": task, "dataset": {"num_joints": 15, "sigma": 2.0},
+                "config": {**config, "dataset": "figures", "image_size": [64, 48],
+                           "activation": "linear"}}
+    return {"config": {**config, "dataset": "digits", "image_size": 64},
+            "dataset": {"num_classes": 11}}
+
+
 def test_results_table_lists_every_model():
-    table = results_table({"float (Keras)": 0.5, "QAT int8 (TFLite)": 0.25})
+    table = results_table({"float (Keras)": 0.5, "QAT int8 (TFLite)": 0.25},
+                          qat_task(_summary("segmentation")))
     assert "| float (Keras) | 0.5000 |" in table and "| QAT int8 (TFLite) | 0.2500 |" in table
+    scores = {"oks_ap": 0.5, "oks_ap50": 0.75, "oks_ap75": 0.25, "pck": 0.625}
+    table = results_table({"float (Keras)": scores,
+                           "PTQ int8 (TFLite)": {**scores, "shift_vs_float_keras_px": 0.125}},
+                          qat_task(_summary("keypoints")))
+    assert "| float (Keras) | 0.5000 | 0.7500 | 0.2500 | 0.6250 | - |" in table
+    assert "| PTQ int8 (TFLite) | 0.5000 | 0.7500 | 0.2500 | 0.6250 | 0.125 |" in table
+
+
+def test_qat_task_follows_the_float_run_and_its_overrides():
+    segmentation = qat_task(_summary("segmentation"),
+                            QATConfig("run", image_size=32, data_seed=3))
+    assert (segmentation.kind, segmentation.input_shape, segmentation.data_seed) == (
+        "segmentation", (32, 32, 3), 3)
+    keypoints = qat_task(_summary("keypoints"))
+    assert (keypoints.kind, keypoints.input_shape, keypoints.sigma) == (
+        "keypoints", (64, 48, 3), 2.0)
+    assert keypoints.build(batch_size=1).output_shape == (1, 64, 48, 15)
+    with pytest.raises(ValueError, match="must be one int"):
+        qat_task(_summary("segmentation"), QATConfig("run", image_size=(64, 48)))
+    with pytest.raises(ValueError, match="task must be one of"):
+        qat_task({**_summary("segmentation"), "task": "detection"})
