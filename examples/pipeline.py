@@ -2,18 +2,24 @@
 
 Stages (each its own process, each skipped when its outputs exist, so a run
 started again after a crash continues where it stopped):
-  1. train a MobileNet+PSA segmenter under Keras 3 (examples/train_segmentation.py);
+  1. train a MobileNet+PSA segmenter (--task segmentation, the default) or keypoint-heatmap
+     model (--task keypoints, the paper's pose task) under Keras 3
+     (examples/train_segmentation.py, examples/train_keypoints.py);
   2. QAT fine-tune it under tf_keras, convert with Optimize.DEFAULT to all-int8
      TFLite, make a post-training int8 model for comparison, run the GPU-accelerator,
      XNNPACK and parity checks (examples/qat_finetune.py);
-  3. convert the float model to float32 TFLite with the same checks (conversion/convert.py);
+  3. convert the float model to float32 TFLite (keypoints: and float16) with the same
+     checks (conversion/convert.py);
   4. benchmark float32 vs QAT int8 (all-int8 and XNNPACK files) vs PTQ int8 on XNNPACK
      (conversion/benchmark.py);
   5. write report.md (tables + the PNGs of training and benchmark) in the output dir.
 The defaults finish in about 15 minutes on a 2-core CPU; --long trains a real model.
+Defaults that differ by task (dataset, head, image size, width, schedule) come from
+TASK_DEFAULTS unless given.
 
 Examples:
     python examples/pipeline.py --output-dir runs/pipeline
+    python examples/pipeline.py --task keypoints --output-dir runs/pipeline_keypoints
     python examples/pipeline.py --output-dir runs/pipeline_long --long
 """
 
@@ -32,8 +38,18 @@ from keras_psa.cli.choices import PSA_VARIANTS  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # --long: a model worth deploying (hours on a CPU, minutes on a GPU).
-LONG = {"image_size": 128, "alpha": 1.0, "head_filters": 128, "epochs": 20,
-        "steps_per_epoch": 100, "qat_steps": 1000, "train_examples": None}
+LONG = {"alpha": 1.0, "head_filters": 128, "epochs": 20, "steps_per_epoch": 100,
+        "qat_steps": 1000, "train_examples": None}
+LONG_IMAGE_SIZE = {"segmentation": "128", "keypoints": "256,192"}
+TASK_DEFAULTS = {
+    "segmentation": {"dataset": "digits", "head": "deeplabv3plus", "image_size": "64",
+                     "alpha": 0.5, "head_filters": 64, "epochs": 10, "steps_per_epoch": 100,
+                     "lr": 3e-3},
+    # 128x96 crops (heatmaps 32x24) like COCO's small person crops.
+    "keypoints": {"dataset": "figures", "head": "lraspp", "image_size": "128,96",
+                  "alpha": 0.5, "head_filters": 64, "epochs": 8, "steps_per_epoch": 100,
+                  "lr": 2e-3},
+}
 
 
 def parse_args(argv=None):
@@ -41,23 +57,32 @@ def parse_args(argv=None):
         description=__doc__.split("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--output-dir", default="runs/pipeline")
-    parser.add_argument("--dataset", default="digits", help="'digits', 'shapes' or 'dir:PATH'")
+    parser.add_argument("--task", default="segmentation", choices=tuple(TASK_DEFAULTS),
+                        help="segmentation, or keypoints (heatmaps, OKS AP)")
+    parser.add_argument("--output-dir", default=None,
+                        help="default runs/pipeline (segmentation), runs/pipeline_keypoints")
+    parser.add_argument("--dataset", default=None,
+                        help="segmentation: 'digits' (default), 'shapes' or 'dir:PATH'; "
+                             "keypoints: 'figures' (default) or 'coco:ROOT'")
     parser.add_argument("--backbone", default="mobilenet_v3_small",
                         choices=BACKBONES)
-    parser.add_argument("--head", default="deeplabv3plus", choices=HEADS,
-                        help="deeplabv3plus: its stride-4 decoder learns the small digits at "
-                             "64x64 within the demo's budget; LR-ASPP mostly learns background")
+    parser.add_argument("--head", default=None, choices=HEADS,
+                        help="default for segmentation: deeplabv3plus (its stride-4 decoder "
+                             "learns the small digits at 64x64 within the demo's budget; "
+                             "LR-ASPP mostly learns background); for keypoints: lraspp")
     parser.add_argument("--attention", default="psa_p", choices=("psa_p", "psa_s"))
     parser.add_argument("--psa-variant", default="paper", choices=PSA_VARIANTS)
-    parser.add_argument("--image-size", type=int, default=64)
-    parser.add_argument("--alpha", type=float, default=0.5)
-    parser.add_argument("--head-filters", type=int, default=64)
+    parser.add_argument("--image-size", default=None,
+                        help="N or H,W (default 64 for segmentation, 128,96 for keypoints)")
+    parser.add_argument("--alpha", type=float, default=None)
+    parser.add_argument("--head-filters", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--steps-per-epoch", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--steps-per-epoch", type=int, default=None)
     parser.add_argument("--train-examples", type=int, default=None)
-    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--val-examples", type=int, default=None,
+                        help="keypoints: figures in the validation split (default 200)")
+    parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--qat-steps", type=int, default=150)
     parser.add_argument("--qat-lr", type=float, default=2e-4)
     parser.add_argument("--benchmark-runs", type=int, default=30)
@@ -66,9 +91,22 @@ def parse_args(argv=None):
     parser.add_argument("--long", action="store_true",
                         help="longer run: " + ", ".join(f"{k}={v}" for k, v in LONG.items()))
     args = parser.parse_args(argv)
+    for key, value in TASK_DEFAULTS[args.task].items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
     if args.long:
         for key, value in LONG.items():
             setattr(args, key, value)
+        args.image_size = LONG_IMAGE_SIZE[args.task]
+    if args.output_dir is None:
+        args.output_dir = ("runs/pipeline" if args.task == "segmentation"
+                           else "runs/pipeline_keypoints")
+    parts = args.image_size.split(",")
+    if len(parts) not in (1, 2) or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        parser.error(f"--image-size must be N or H,W. Received: {args.image_size!r}")
+    if args.task == "segmentation" and len(parts) != 1:
+        parser.error("--image-size of a segmentation run is one number (square images). "
+                     f"Received: {args.image_size!r}")
     return args
 
 
@@ -96,16 +134,19 @@ def _script(*parts):
 
 
 def _train_command(args, folder):
-    command = [_script("examples", "train_segmentation.py"), "--output-dir", folder,
+    script = "train_segmentation.py" if args.task == "segmentation" else "train_keypoints.py"
+    command = [_script("examples", script), "--output-dir", folder,
                "--dataset", args.dataset, "--backbone", args.backbone, "--head", args.head,
                "--attention", args.attention, "--psa-variant", args.psa_variant,
-               "--image-size", str(args.image_size), "--alpha", str(args.alpha),
+               "--image-size", args.image_size, "--alpha", str(args.alpha),
                "--head-filters", str(args.head_filters), "--batch-size", str(args.batch_size),
                "--epochs", str(args.epochs), "--steps-per-epoch", str(args.steps_per_epoch),
                "--lr", str(args.lr), "--warmup-steps", str(min(50, args.steps_per_epoch)),
                "--verbose", "2"]
     if args.train_examples:
         command += ["--train-examples", str(args.train_examples)]
+    if args.val_examples and args.task == "keypoints":
+        command += ["--val-examples", str(args.val_examples)]
     return command
 
 
@@ -114,23 +155,57 @@ def _float32_mean_iou(args, folder, train_summary):
     from keras_psa.training.tflite_mean_iou import tflite_mean_iou
 
     dataset = train_summary["dataset"]
-    val_data, _ = load_dataset(args.dataset, args.image_size, args.batch_size, split="val",
+    val_data, _ = load_dataset(args.dataset, int(args.image_size), args.batch_size, split="val",
                                drop_remainder=False)
     return tflite_mean_iou(os.path.join(folder, "float32.tflite"), val_data,
                            dataset["num_classes"], dataset.get("ignore_label"))
 
 
-def _verdicts(args, folder, train_summary, qat_summary, float_report):
+def _float_keypoint_scores(args, folder, train_summary):
+    """OKS AP and keypoint shift of the float TFLite files (the QAT stage scores its own)."""
+    path = os.path.join(folder, "float_keypoint_scores.json")
+    if os.path.isfile(path):
+        with open(path) as file:
+            return json.load(file)
+    from keras_psa.quantization.qat_task import qat_task
+    from keras_psa.saving import load_model
+
+    task = qat_task(train_summary)
+    float_model = load_model(os.path.join(folder, "float", "model.keras"))
+    scores = {name: task.score_tflite(os.path.join(folder, f"{name}.tflite"), float_model)
+              for name in FLOAT_FILES[args.task]}
+    with open(path, "w") as file:
+        json.dump(scores, file, indent=2)
+    return scores
+
+
+# The float files of each task: the keypoint demo also ships a float16 GPU file.
+FLOAT_FILES = {"segmentation": ("float32",), "keypoints": ("float32", "float16")}
+FLOAT16_SPEC = ("float16", "float16.tflite", "GPU delegate (half-size weights)",
+                ("gpu_static", "gpu_run", "xnnpack", "keras_parity"), {})
+
+
+def _verdicts(args, folder, train_summary, qat_summary, float_reports):
     from keras_psa.export.shipping_verdict import COMPARISON_FILES
     from keras_psa.export.shipping_verdict import SHIPPED_FILES
     from keras_psa.export.shipping_verdict import file_verdict
 
+    checks = dict(qat_summary["checks"],
+                  **{name: report["checks"] for name, report in float_reports.items()})
+    if args.task == "keypoints":
+        scores = qat_summary["val_keypoints"]
+        by_file = {"qat_int8": scores.get("QAT int8 (TFLite)"),
+                   "qat_int8_xnnpack": scores.get("QAT int8, XNNPACK file (TFLite)"),
+                   "ptq_int8": scores.get("PTQ int8 (TFLite)"),
+                   **_float_keypoint_scores(args, folder, train_summary)}
+        specs = SHIPPED_FILES[:1] + (FLOAT16_SPEC,) + SHIPPED_FILES[1:] + COMPARISON_FILES
+        return [file_verdict(spec, checks[spec[0]], keypoints=by_file[spec[0]])
+                for spec in specs]
     mean_iou = qat_summary["val_mean_iou"]
     by_file = {"float32": _float32_mean_iou(args, folder, train_summary),
                "qat_int8": mean_iou.get("QAT int8 (TFLite)"),
                "qat_int8_xnnpack": mean_iou.get("QAT int8, XNNPACK file (TFLite)"),
                "ptq_int8": mean_iou.get("PTQ int8 (TFLite)")}
-    checks = dict(qat_summary["checks"], float32=float_report["checks"])
     return [file_verdict(spec, checks[spec[0]], by_file[spec[0]])
             for spec in SHIPPED_FILES + COMPARISON_FILES]
 
@@ -150,7 +225,7 @@ def _mediapipe_stage(args, folder):
     if not os.path.isfile(MEDIAPIPE_PYTHON):
         return [{"file": f, "error": "not run: no .venv-mediapipe (bash "
                  "scripts/setup_mediapipe_env.sh creates it)"} for f in MEDIAPIPE_FILES]
-    images = validation_examples(args.dataset, args.image_size, count=8)[0]
+    images = validation_examples(args.dataset, int(args.image_size), count=8)[0]
     images = np.clip(np.round(images), 0, 255).astype(np.uint8)
     images_path = os.path.join(folder, "mediapipe_images.npy")
     np.save(images_path, images)
@@ -187,39 +262,71 @@ def _mediapipe_table(rows):
     return "\n".join(lines) + "\n"
 
 
-def _report(args, folder, timings, train_summary, qat_summary, float_report):
+VERDICT_TEXT = {
+    "segmentation":
+        "Labels = Keras: pixels whose label (argmax) equals the reference Keras model's on "
+        "4 images of the dataset (float Keras for float32 and PTQ, QAT fake-quant Keras for "
+        "the QAT files). GPU labels = CPU: the same on LiteRT's GPU accelerator vs its CPU "
+        "run. Mean IoU: the whole validation split, each file run on XNNPACK.",
+    "keypoints":
+        "OKS AP: COCO's keypoint AP (pycocotools' COCOeval) on the whole validation split, "
+        "each file run on XNNPACK, keypoints decoded from its heatmaps (UDP + DARK). Keypoint "
+        "shift: mean distance of the visible keypoints from the float Keras model's, in "
+        "input pixels.",
+}
+
+
+def _score_lines(args, folder, train_summary, qat_summary):
+    sizes = {"QAT int8 (TFLite)": qat_summary["sizes_bytes"]["qat_int8"],
+             "QAT int8, XNNPACK file (TFLite)": qat_summary["sizes_bytes"]["qat_int8_xnnpack"],
+             "PTQ int8 (TFLite)": qat_summary["sizes_bytes"]["ptq_int8"]}
+    if args.task == "segmentation":
+        lines = ["## Validation mean IoU", "",
+                 "| model | val mean IoU | .tflite bytes |", "|---|---|---|"]
+        for name, value in qat_summary["val_mean_iou"].items():
+            lines.append(f"| {name} | {value:.4f} | {sizes.get(name, '')} |")
+        return lines
+    scores = dict(qat_summary["val_keypoints"])
+    for name, value in _float_keypoint_scores(args, folder, train_summary).items():
+        label = f"{name} (TFLite)"
+        scores[label] = value
+        sizes[label] = os.path.getsize(os.path.join(folder, f"{name}.tflite"))
+    lines = ["## Validation keypoints", "",
+             "| model | OKS AP | AP50 | AP75 | PCK@0.1 | mean error (px) | shift vs float "
+             "Keras (px) | .tflite bytes |", "|---|---|---|---|---|---|---|---|"]
+    for name, v in scores.items():
+        lines.append(f"| {name} | {v['oks_ap']:.4f} | {v['oks_ap50']:.4f} | "
+                     f"{v['oks_ap75']:.4f} | {v['pck']:.4f} | {v['mean_error_px']:.2f} | "
+                     f"{v['shift_vs_float_keras_px']:.2f} | {sizes.get(name, '')} |")
+    return lines
+
+
+def _report(args, folder, timings, train_summary, qat_summary, float_reports):
     from keras_psa.export.shipping_verdict import verdict_table
 
     with open(os.path.join(folder, "benchmark", "benchmark.md")) as file:
         benchmark = file.read().split("\n", 2)[2]
-    verdicts = _verdicts(args, folder, train_summary, qat_summary, float_report)
+    verdicts = _verdicts(args, folder, train_summary, qat_summary, float_reports)
     with open(os.path.join(folder, "verdict.json"), "w") as file:
         json.dump([v.to_dict() for v in verdicts], file, indent=2)
+    size = args.image_size.replace(",", "x") if "," in args.image_size else (
+        f"{args.image_size}x{args.image_size}")
     lines = [
         "# keras-psa pipeline report", "",
         "## Verdict: which file to ship", "",
-        "Labels = Keras: pixels whose label (argmax) equals the reference Keras model's on "
-        "4 images of the dataset (float Keras for float32 and PTQ, QAT fake-quant Keras for "
-        "the QAT files). GPU labels = CPU: the same on LiteRT's GPU accelerator vs its CPU "
-        "run. Mean IoU: the whole validation split, each file run on XNNPACK.", "",
-        verdict_table(verdicts),
-        f"{args.backbone} + {args.head} + {args.attention} ({args.psa_variant}), "
-        f"alpha {args.alpha}, "
-        f"{args.image_size}x{args.image_size}, dataset `{args.dataset}`; "
+        VERDICT_TEXT[args.task], "",
+        verdict_table(verdicts, task=args.task),
+        f"{args.task}: {args.backbone} + {args.head} + {args.attention} ({args.psa_variant}), "
+        f"alpha {args.alpha}, {size}, dataset `{args.dataset}`; "
         f"{args.epochs * args.steps_per_epoch} float steps, {args.qat_steps} QAT steps.",
         "", f"Model: {train_summary['model']['params']:,} parameters, "
         f"{train_summary['model']['macs']:,} MACs.", "",
-        "## Validation mean IoU", "",
-        "| model | val mean IoU | .tflite bytes |", "|---|---|---|",
+        *_score_lines(args, folder, train_summary, qat_summary),
     ]
-    sizes = {"QAT int8 (TFLite)": qat_summary["sizes_bytes"]["qat_int8"],
-             "QAT int8, XNNPACK file (TFLite)": qat_summary["sizes_bytes"]["qat_int8_xnnpack"],
-             "PTQ int8 (TFLite)": qat_summary["sizes_bytes"]["ptq_int8"]}
-    for name, value in qat_summary["val_mean_iou"].items():
-        lines.append(f"| {name} | {value:.4f} | {sizes.get(name, '')} |")
     lines += ["", "## Device checks", "", "| model | check | status | result |",
               "|---|---|---|---|"]
-    all_checks = dict(qat_summary["checks"], float32=float_report["checks"])
+    all_checks = dict(qat_summary["checks"],
+                      **{name: report["checks"] for name, report in float_reports.items()})
     for name, found in all_checks.items():
         lines += [f"| {name} | {c['name']} | {c['status']} | {c['message']} |" for c in found]
     for name, found in all_checks.items():
@@ -227,10 +334,11 @@ def _report(args, folder, timings, train_summary, qat_summary, float_report):
             for issue in check["issues"]:
                 lines.append(f"- {name} / {check['name']}: `{issue['op_name']}` "
                              f"{issue['reason']}")
-    lines += ["", "## MediaPipe Tasks ImageSegmenter", "",
-              "MediaPipe's real ImageSegmenter (Python, CPU) on 8 validation images, reading "
-              "the metadata the converter wrote (labels, input normalization):", "",
-              _mediapipe_table(_mediapipe_stage(args, folder))]
+    if args.task == "segmentation":
+        lines += ["", "## MediaPipe Tasks ImageSegmenter", "",
+                  "MediaPipe's real ImageSegmenter (Python, CPU) on 8 validation images, "
+                  "reading the metadata the converter wrote (labels, input normalization):",
+                  "", _mediapipe_table(_mediapipe_stage(args, folder))]
     npu_report = os.path.join(folder, "npu", "qat_int8.npu_report.md")
     if os.path.isfile(npu_report):
         with open(npu_report) as file:
@@ -244,7 +352,8 @@ def _report(args, folder, timings, train_summary, qat_summary, float_report):
     lines += ["", "## Run time (s)", "", "| stage | seconds |", "|---|---|"]
     lines += [f"| {name} | {seconds} |" for name, seconds in timings.items()]
     lines += ["", "Detailed reports: `qat/qat_summary.json`, `qat/*.report.md`, "
-              "`float32.report.md`, `float/summary.json`."]
+              + ", ".join(f"`{name}.report.md`" for name in float_reports)
+              + ", `float/summary.json`."]
     path = os.path.join(folder, "report.md")
     with open(path, "w") as file:
         file.write("\n".join(lines) + "\n")
@@ -274,15 +383,17 @@ def main(argv=None):
         if args.no_gpu_run:
             command.append("--no-gpu-run")
         _stage("QAT + int8 conversion + checks (tf_keras)", command, timings, legacy=True)
-    float_tflite = os.path.join(folder, "float32.tflite")
-    if not os.path.isfile(os.path.join(folder, "float32.report.json")):
-        checks = ["gpu-static", "xnnpack", "parity"] + ([] if args.no_gpu_run else ["gpu"])
-        _stage("float32 conversion + checks", [
-            _script("conversion", "convert.py"), os.path.join(float_dir, "model.keras"),
-            "--output", float_tflite, "--representative", args.dataset,
-            "--checks", *checks], timings)
+    checks = ["gpu-static", "xnnpack", "parity"] + ([] if args.no_gpu_run else ["gpu"])
+    for name in FLOAT_FILES[args.task]:
+        if not os.path.isfile(os.path.join(folder, f"{name}.report.json")):
+            # Calibration-free modes; the named dataset gives the parity check real images.
+            _stage(f"{name} conversion + checks", [
+                _script("conversion", "convert.py"), os.path.join(float_dir, "model.keras"),
+                "--output", os.path.join(folder, f"{name}.tflite"), "--quantization", name,
+                "--representative", args.dataset, "--checks", *checks], timings)
+    float_files = [os.path.join(folder, f"{name}.tflite") for name in FLOAT_FILES[args.task]]
     _stage("benchmark", [
-        _script("conversion", "benchmark.py"), float_tflite,
+        _script("conversion", "benchmark.py"), *float_files,
         os.path.join(qat_dir, "qat_int8.tflite"), os.path.join(qat_dir, "qat_int8_xnnpack.tflite"),
         os.path.join(qat_dir, "ptq_int8.tflite"),
         "--output", os.path.join(folder, "benchmark"), "--runs", str(args.benchmark_runs)],
@@ -304,10 +415,12 @@ def main(argv=None):
         train_summary = json.load(file)
     with open(os.path.join(qat_dir, "qat_summary.json")) as file:
         qat_summary = json.load(file)
-    with open(os.path.join(folder, "float32.report.json")) as file:
-        float_report = json.load(file)
+    float_reports = {}
+    for name in FLOAT_FILES[args.task]:
+        with open(os.path.join(folder, f"{name}.report.json")) as file:
+            float_reports[name] = json.load(file)
     # The benchmark's PNG sits next to the report; the training PNGs stay in float/.
-    report = _report(args, folder, timings, train_summary, qat_summary, float_report)
+    report = _report(args, folder, timings, train_summary, qat_summary, float_reports)
     shutil.copy(report, os.path.join(folder, "README.md"))
     with open(report) as file:
         print(file.read())
