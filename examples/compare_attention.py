@@ -114,7 +114,7 @@ def train_all(args):
 def tflite_latencies(args, summaries):
     """fp32 TFLite latency (batch 1, XNNPACK) of each attention's seed-0 model, interleaved."""
     from keras_psa.export import convert_model
-    from keras_psa.export.latency import measure_latency
+    from keras_psa.export.tflite.latency import measure_latency
 
     paths = {}
     for attention in args.attentions:

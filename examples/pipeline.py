@@ -141,7 +141,8 @@ def _train_command(args, folder):
                "--image-size", args.image_size, "--alpha", str(args.alpha),
                "--head-filters", str(args.head_filters), "--batch-size", str(args.batch_size),
                "--epochs", str(args.epochs), "--steps-per-epoch", str(args.steps_per_epoch),
-               "--lr", str(args.lr), "--warmup-steps", str(min(50, args.steps_per_epoch)),
+               "--lr", str(args.lr),
+               "--warmup-steps", str(min(50, args.epochs * args.steps_per_epoch // 2)),
                "--verbose", "2"]
     if args.train_examples:
         command += ["--train-examples", str(args.train_examples)]
@@ -186,9 +187,9 @@ FLOAT16_SPEC = ("float16", "float16.tflite", "GPU delegate (half-size weights)",
 
 
 def _verdicts(args, folder, train_summary, qat_summary, float_reports):
-    from keras_psa.export.shipping_verdict import COMPARISON_FILES
-    from keras_psa.export.shipping_verdict import SHIPPED_FILES
-    from keras_psa.export.shipping_verdict import file_verdict
+    from keras_psa.export.checks.shipping_verdict import COMPARISON_FILES
+    from keras_psa.export.checks.shipping_verdict import SHIPPED_FILES
+    from keras_psa.export.checks.shipping_verdict import file_verdict
 
     checks = dict(qat_summary["checks"],
                   **{name: report["checks"] for name, report in float_reports.items()})
@@ -302,7 +303,7 @@ def _score_lines(args, folder, train_summary, qat_summary):
 
 
 def _report(args, folder, timings, train_summary, qat_summary, float_reports):
-    from keras_psa.export.shipping_verdict import verdict_table
+    from keras_psa.export.checks.shipping_verdict import verdict_table
 
     with open(os.path.join(folder, "benchmark", "benchmark.md")) as file:
         benchmark = file.read().split("\n", 2)[2]

@@ -79,7 +79,7 @@ def model_specs(args):
 
 def run_checks(model, path, pixel_range):
     from keras_psa import export
-    from keras_psa.export.quantization_mode import GPU_TOLERANCE
+    from keras_psa.export.conversion.quantization_mode import GPU_TOLERANCE
 
     mode = export.infer_quantization_mode(path)
     return {

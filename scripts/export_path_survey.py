@@ -24,9 +24,9 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from keras_psa.export.export_paths import EXPORT_PATH_MODES  # noqa: E402
-from keras_psa.export.export_paths import EXPORT_PATHS  # noqa: E402
-from keras_psa.export.export_paths import path_flavor  # noqa: E402
+from keras_psa.export.conversion.export_paths import EXPORT_PATH_MODES  # noqa: E402
+from keras_psa.export.conversion.export_paths import EXPORT_PATHS  # noqa: E402
+from keras_psa.export.conversion.export_paths import path_flavor  # noqa: E402
 
 BACKBONES = ("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large")
 HEADS = ("lraspp", "deeplabv3plus")
@@ -99,8 +99,8 @@ def _builder(args, backbone, head, attention):
 
 def run_checks(keras_model, tflite_path, *, path, gpu_run):
     from keras_psa import export
-    from keras_psa.export.export_paths import check_no_space_to_batch
-    from keras_psa.export.quantization_mode import GPU_TOLERANCE
+    from keras_psa.export.conversion.export_paths import check_no_space_to_batch
+    from keras_psa.export.conversion.quantization_mode import GPU_TOLERANCE
 
     mode = export.infer_quantization_mode(tflite_path)
     checks = {
@@ -125,7 +125,7 @@ def survey_rows(args, paths, json_path):
     """Runs the cells of `paths` in this process, appending to `json_path` as it goes."""
     from tqdm import tqdm
 
-    from keras_psa.export.export_paths import export_by_path
+    from keras_psa.export.conversion.export_paths import export_by_path
 
     rows = []
     if args.resume and os.path.isfile(json_path):

@@ -24,7 +24,7 @@ from ai_edge_litert.interpreter import Interpreter  # noqa: E402
 from int8_fake_quant_agreement import differences_in_steps  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from keras_psa.export.output_steps import output_steps  # noqa: E402
+from keras_psa.export.tflite.output_steps import output_steps  # noqa: E402
 from keras_psa.keras_flavor import keras  # noqa: E402
 from keras_psa.quantization import quantize_scope  # noqa: E402
 from keras_psa.quantization.qat_finetune import _static_qat_copy  # noqa: E402

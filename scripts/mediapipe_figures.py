@@ -50,11 +50,11 @@ def main(argv=None):
     from keras_psa.export import convert_model
     from keras_psa.export import run_gpu_accelerator
     from keras_psa.export import run_tflite
-    from keras_psa.export.latency import measure_latency
-    from keras_psa.export.latency import paired_ratio
+    from keras_psa.export.tflite.latency import measure_latency
+    from keras_psa.export.tflite.latency import paired_ratio
 
     os.makedirs(args.output_dir, exist_ok=True)
-    from keras_psa.export.model_loading import load_model as load
+    from keras_psa.export.conversion.model_loading import load_model as load
 
     model = load(args.model)
     size = tuple(int(d) for d in model.inputs[0].shape[1:3]) if model.inputs[0].shape[1] else None

@@ -206,7 +206,7 @@ def _ms(result):
 def _speedup_cells(results, f32_path, int8_path):
     """Per thread count: "float32 ms | int8 ms | speed-up" cells and the speed-ups
     (medians of per-round ratios)."""
-    from keras_psa.export.latency import paired_ratio
+    from keras_psa.export.tflite.latency import paired_ratio
 
     cells, speedups = [], {}
     for t in sorted(results):
@@ -217,7 +217,7 @@ def _speedup_cells(results, f32_path, int8_path):
 
 
 def attention_table(results, paths, attentions, backbone, size, variant):
-    from keras_psa.export.latency import paired_ratio
+    from keras_psa.export.tflite.latency import paired_ratio
 
     threads = sorted(results)
     lines = [f"### Attention in the head of {backbone} LR-ASPP, {size}x{size}",
@@ -330,7 +330,7 @@ def run_package_benchmark(args, folder):
     from tqdm import tqdm
 
     from keras_psa.cli.op_kind_models import OP_KINDS
-    from keras_psa.export.latency import measure_latency
+    from keras_psa.export.tflite.latency import measure_latency
 
     backbone = "mobilenet_v3_large"
     attention_specs = [] if args.skip_attention else [
@@ -397,7 +397,7 @@ def target_lines(summary):
 
 def main(argv=None):
     args = parse_args(argv)
-    from keras_psa.export.latency import measure_latency
+    from keras_psa.export.tflite.latency import measure_latency
 
     os.makedirs(args.output, exist_ok=True)
     sections, chart, summary = [], {}, {}

@@ -63,7 +63,7 @@ def run_checks(args):
     import numpy as np
 
     from keras_psa import export
-    from keras_psa.export.quantization_mode import GPU_TOLERANCE
+    from keras_psa.export.conversion.quantization_mode import GPU_TOLERANCE
 
     checks = []
     if args.gpu:
@@ -75,7 +75,7 @@ def run_checks(args):
     if args.xnnpack:
         checks.append(export.check_xnnpack_delegation(args.model, num_threads=args.threads))
     if args.reference:
-        from keras_psa.export.input_range import resolve_pixel_range
+        from keras_psa.export.conversion.input_range import resolve_pixel_range
         from keras_psa.saving import load_model
 
         reference = load_model(args.reference, allow_unsafe=args.unsafe_load)

@@ -120,9 +120,9 @@ def _parity_images(args, pixel_range, count=4):
 def main(argv=None):
     args = parse_args(argv)
     from keras_psa import export
-    from keras_psa.export.input_range import model_input_range
+    from keras_psa.export.conversion.input_range import model_input_range
+    from keras_psa.export.conversion.quantization_mode import GPU_TOLERANCE
     from keras_psa.export.metadata import training_class_names
-    from keras_psa.export.quantization_mode import GPU_TOLERANCE
     from keras_psa.saving import load_model
 
     float_ops = "auto" if args.float_ops is None else tuple(args.float_ops)
@@ -173,7 +173,7 @@ def main(argv=None):
         checks.append(export.check_xnnpack_delegation(args.output))
     if "parity" in args.checks and model is not None:
         if args.output_stride is not None:  # compare with the model cut the same way
-            from keras_psa.export.output_stride import cut_before_final_upsampling
+            from keras_psa.export.conversion.output_stride import cut_before_final_upsampling
 
             model = cut_before_final_upsampling(model, args.output_stride)
         try:

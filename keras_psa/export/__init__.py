@@ -1,30 +1,30 @@
 """Conversion of keras_psa models to TFLite/LiteRT, and the checks that say
 whether a converted model runs fully on the GPU delegate and on XNNPACK."""
 
-from keras_psa.export.check_result import CheckResult
-from keras_psa.export.converter import XNNPACK_FLOAT_OPS
-from keras_psa.export.converter import convert_model
-from keras_psa.export.float_fallback import run_ops_in_float
-from keras_psa.export.float_fallback import xnnpack_float_fallback
-from keras_psa.export.float_nodes import PSA_FLOAT_SCOPES
-from keras_psa.export.float_nodes import select_float_nodes
-from keras_psa.export.gpu_accelerator import run_gpu_accelerator
-from keras_psa.export.gpu_compatibility import check_gpu_compatibility
-from keras_psa.export.litert_runner import run_tflite
+from keras_psa.export.checks.check_result import CheckResult
+from keras_psa.export.checks.gpu_accelerator import run_gpu_accelerator
+from keras_psa.export.checks.gpu_compatibility import check_gpu_compatibility
+from keras_psa.export.checks.op_issue import OpIssue
+from keras_psa.export.checks.parity import check_keras_parity
+from keras_psa.export.checks.report import write_report
+from keras_psa.export.checks.xnnpack_delegation import check_xnnpack_delegation
+from keras_psa.export.conversion.converter import XNNPACK_FLOAT_OPS
+from keras_psa.export.conversion.converter import convert_model
+from keras_psa.export.conversion.float_fallback import run_ops_in_float
+from keras_psa.export.conversion.float_fallback import xnnpack_float_fallback
+from keras_psa.export.conversion.float_nodes import PSA_FLOAT_SCOPES
+from keras_psa.export.conversion.float_nodes import select_float_nodes
+from keras_psa.export.conversion.quantization_mode import QUANTIZATION_MODES
+from keras_psa.export.conversion.quantization_mode import infer_quantization_mode
+from keras_psa.export.conversion.representative_data import representative_images
 from keras_psa.export.metadata import TFLiteMetadata
 from keras_psa.export.metadata import read_metadata
 from keras_psa.export.metadata import write_heatmap_metadata
 from keras_psa.export.metadata import write_segmenter_metadata
-from keras_psa.export.model_inspection import inspect_model
 from keras_psa.export.npu import compile_for_npu
-from keras_psa.export.op_issue import OpIssue
-from keras_psa.export.parity import check_keras_parity
-from keras_psa.export.quantization_mode import QUANTIZATION_MODES
-from keras_psa.export.quantization_mode import infer_quantization_mode
-from keras_psa.export.report import write_report
-from keras_psa.export.representative_data import representative_images
-from keras_psa.export.tflite_graph import TFLiteGraph
-from keras_psa.export.xnnpack_delegation import check_xnnpack_delegation
+from keras_psa.export.tflite.litert_runner import run_tflite
+from keras_psa.export.tflite.model_inspection import inspect_model
+from keras_psa.export.tflite.tflite_graph import TFLiteGraph
 
 __all__ = [
     "PSA_FLOAT_SCOPES",

@@ -13,8 +13,8 @@ from keras_psa.data import validation_examples
 from keras_psa.data.load_keypoint_dataset import keypoint_examples
 from keras_psa.data.load_keypoint_dataset import keypoint_representative_images
 from keras_psa.data.load_keypoint_dataset import load_keypoint_dataset
-from keras_psa.export.litert_runner import make_interpreter
-from keras_psa.export.litert_runner import run_tflite
+from keras_psa.export.tflite.litert_runner import make_interpreter
+from keras_psa.export.tflite.litert_runner import run_tflite
 from keras_psa.keypoints.evaluation import predict_keypoints
 from keras_psa.keypoints.evaluation import score_keypoints
 from keras_psa.models import ArchitectureSpec

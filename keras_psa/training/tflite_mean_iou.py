@@ -24,8 +24,8 @@ def tflite_mean_iou(tflite_path, dataset, num_classes, ignore_label=None, num_th
     Returns:
         float, the mean IoU.
     """
-    from keras_psa.export.litert_runner import make_interpreter
-    from keras_psa.export.litert_runner import run_tflite
+    from keras_psa.export.tflite.litert_runner import make_interpreter
+    from keras_psa.export.tflite.litert_runner import run_tflite
 
     interpreter = make_interpreter(tflite_path, num_threads=num_threads, xnnpack=xnnpack)
     metric = segmentation_metrics(num_classes, ignore_label)[0]

@@ -5,7 +5,7 @@ import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 from ai_edge_litert.interpreter import OpResolverType
 
-from keras_psa.export.error_measures import share_within_steps
+from keras_psa.export.checks.error_measures import share_within_steps
 from keras_psa.keras_flavor import keras
 
 

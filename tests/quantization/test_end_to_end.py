@@ -8,7 +8,7 @@ accelerated and within three steps of the CPU's int8 outputs, and what XNNPACK t
 import numpy as np
 import pytest
 
-from keras_psa.export.error_measures import share_within_steps
+from keras_psa.export.checks.error_measures import share_within_steps
 from keras_psa.keras_flavor import keras
 from keras_psa.models import build_segmentation_model
 from tests.quantization.conftest import assert_int8_inside
@@ -41,7 +41,7 @@ def test_qat_segmenter_is_int8_on_cpu_gpu_and_xnnpack(backbone, attention, tmp_p
     from keras_psa.export import run_gpu_accelerator
     from keras_psa.export import run_tflite
     from keras_psa.export import xnnpack_float_fallback
-    from keras_psa.export.check_result import UNAVAILABLE
+    from keras_psa.export.checks.check_result import UNAVAILABLE
     from keras_psa.models import set_batch_norm_statistics
     from keras_psa.quantization import calibrate_quantization_ranges
     from keras_psa.quantization import quantize_model

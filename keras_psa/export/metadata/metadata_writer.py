@@ -14,7 +14,7 @@ from tensorflow.lite.tools import flatbuffer_utils
 from keras_psa.export.metadata import metadata_schema as schema
 from keras_psa.export.metadata.associated_files import append_associated_files
 from keras_psa.export.metadata.label_names import parse_names
-from keras_psa.export.tflite_graph import TFLiteGraph
+from keras_psa.export.tflite.tflite_graph import TFLiteGraph
 
 METADATA_BUFFER_NAME = "TFLITE_METADATA"
 OUTPUT_ACTIVATIONS = ("none", "softmax")

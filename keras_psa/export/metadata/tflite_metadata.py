@@ -5,7 +5,7 @@ import os
 
 from keras_psa.export.metadata import metadata_schema as schema
 from keras_psa.export.metadata.associated_files import read_associated_files
-from keras_psa.export.tflite_graph import TFLiteGraph
+from keras_psa.export.tflite.tflite_graph import TFLiteGraph
 
 _ACTIVATION_NAMES = {v: k for k, v in schema.SEGMENTER_ACTIVATIONS.items()}
 _COLOR_NAMES = {v: k for k, v in schema.COLOR_SPACES.items()}

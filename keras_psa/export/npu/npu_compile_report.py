@@ -5,9 +5,9 @@ import json
 import os
 
 from keras_psa.export.atomic_write import write_bytes_atomically
-from keras_psa.export.check_result import FAILED
-from keras_psa.export.check_result import PASSED
-from keras_psa.export.check_result import UNAVAILABLE
+from keras_psa.export.checks.check_result import FAILED
+from keras_psa.export.checks.check_result import PASSED
+from keras_psa.export.checks.check_result import UNAVAILABLE
 
 
 def _percent(value):

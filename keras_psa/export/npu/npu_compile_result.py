@@ -2,8 +2,8 @@
 
 import dataclasses
 
-from keras_psa.export.check_result import PASSED
-from keras_psa.export.check_result import STATUSES
+from keras_psa.export.checks.check_result import PASSED
+from keras_psa.export.checks.check_result import STATUSES
 
 
 @dataclasses.dataclass

@@ -15,16 +15,16 @@ import tempfile
 import time
 
 from keras_psa.export.atomic_write import write_bytes_atomically
-from keras_psa.export.check_result import FAILED
-from keras_psa.export.check_result import PASSED
-from keras_psa.export.check_result import UNAVAILABLE
+from keras_psa.export.checks.check_result import FAILED
+from keras_psa.export.checks.check_result import PASSED
+from keras_psa.export.checks.check_result import UNAVAILABLE
 from keras_psa.export.npu.compiled_model_run import run_compiled_model
 from keras_psa.export.npu.npu_compile_report import NpuCompileReport
 from keras_psa.export.npu.npu_compile_result import NpuCompileResult
 from keras_psa.export.npu.npu_target import parse_targets
 from keras_psa.export.npu.vendor_sdk import vendor_sdk
-from keras_psa.export.tflite_graph import TFLiteGraph
-from keras_psa.export.tflite_graph import operator_name
+from keras_psa.export.tflite.tflite_graph import TFLiteGraph
+from keras_psa.export.tflite.tflite_graph import operator_name
 
 DISPATCH_OP = "DISPATCH_OP"
 INTEL_OPENVINO_DEVICES = ("npu", "cpu", "gpu")

@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from keras_psa.export.input_range import DATASET_PIXEL_RANGE
+from keras_psa.export.conversion.input_range import DATASET_PIXEL_RANGE
 
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 _NAMED = {}

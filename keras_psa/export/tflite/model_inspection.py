@@ -2,8 +2,8 @@
 
 import os
 
-from keras_psa.export.quantization_mode import infer_quantization_mode
-from keras_psa.export.tflite_graph import TFLiteGraph
+from keras_psa.export.conversion.quantization_mode import infer_quantization_mode
+from keras_psa.export.tflite.tflite_graph import TFLiteGraph
 
 
 def inspect_model(model):

@@ -6,8 +6,8 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 from ai_edge_litert.interpreter import OpResolverType
 
-from keras_psa.export.quantized_io import to_float_output
-from keras_psa.export.quantized_io import to_model_input
+from keras_psa.export.tflite.quantized_io import to_float_output
+from keras_psa.export.tflite.quantized_io import to_model_input
 
 
 def make_interpreter(model_path, num_threads=1, xnnpack=True):

@@ -11,8 +11,8 @@ from keras_psa.export import check_keras_parity
 from keras_psa.export import check_xnnpack_delegation
 from keras_psa.export import convert_model
 from keras_psa.export import run_gpu_accelerator
-from keras_psa.export.float_nodes import PSA_FLOAT_SCOPES
-from keras_psa.export.quantization_mode import GPU_TOLERANCE
+from keras_psa.export.conversion.float_nodes import PSA_FLOAT_SCOPES
+from keras_psa.export.conversion.quantization_mode import GPU_TOLERANCE
 from keras_psa.keras_flavor import keras
 from keras_psa.layers import PolarizedSelfAttention
 from keras_psa.models import build_segmentation_model

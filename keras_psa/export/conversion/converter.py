@@ -7,22 +7,22 @@ import tensorflow as tf
 from tensorflow.lite.python import util as tflite_util
 
 from keras_psa.export.atomic_write import write_bytes_atomically
-from keras_psa.export.float_nodes import PSA_FLOAT_SCOPES
-from keras_psa.export.float_nodes import select_float_nodes
-from keras_psa.export.input_range import model_input_range
-from keras_psa.export.input_range import resolve_pixel_range
-from keras_psa.export.mediapipe_export import add_model_metadata
-from keras_psa.export.mediapipe_export import check_output_options
-from keras_psa.export.mediapipe_export import prepare_output_stride
+from keras_psa.export.conversion.float_nodes import PSA_FLOAT_SCOPES
+from keras_psa.export.conversion.float_nodes import select_float_nodes
+from keras_psa.export.conversion.input_range import model_input_range
+from keras_psa.export.conversion.input_range import resolve_pixel_range
+from keras_psa.export.conversion.mediapipe_export import add_model_metadata
+from keras_psa.export.conversion.mediapipe_export import check_output_options
+from keras_psa.export.conversion.mediapipe_export import prepare_output_stride
+from keras_psa.export.conversion.model_loading import keras_module_of
+from keras_psa.export.conversion.model_loading import with_static_input
+from keras_psa.export.conversion.output_stride import check_output_stride
+from keras_psa.export.conversion.quantization_mode import check_quantization_mode
+from keras_psa.export.conversion.representative_data import needs_pixel_range
+from keras_psa.export.conversion.representative_data import representative_images
+from keras_psa.export.conversion.uint8_input import to_uint8_input
 from keras_psa.export.metadata.label_names import parse_names
-from keras_psa.export.model_loading import keras_module_of
-from keras_psa.export.model_loading import with_static_input
-from keras_psa.export.output_stride import check_output_stride
-from keras_psa.export.quantization_mode import check_quantization_mode
-from keras_psa.export.representative_data import needs_pixel_range
-from keras_psa.export.representative_data import representative_images
-from keras_psa.export.tflite_graph import TFLiteGraph
-from keras_psa.export.uint8_input import to_uint8_input
+from keras_psa.export.tflite.tflite_graph import TFLiteGraph
 from keras_psa.saving import deserialization_scope
 from keras_psa.saving import load_model
 
@@ -48,7 +48,7 @@ XNNPACK_FLOAT_OPS = ("SOFTMAX", "HARD_SWISH")
 
 def _xnnpack_rejected_int8_nodes(model_bytes):
     """Output tensor names of the int8 ops XNNPACK leaves to TFLite's kernels."""
-    from keras_psa.export.xnnpack_delegation import check_xnnpack_delegation
+    from keras_psa.export.checks.xnnpack_delegation import check_xnnpack_delegation
 
     with tempfile.TemporaryDirectory(prefix="keras_psa_xnnpack_") as tmp:
         path = os.path.join(tmp, "model.tflite")

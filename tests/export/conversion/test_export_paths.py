@@ -17,8 +17,8 @@ from keras_psa.export import check_gpu_compatibility
 from keras_psa.export import check_keras_parity
 from keras_psa.export import check_xnnpack_delegation
 from keras_psa.export import xnnpack_float_fallback
-from keras_psa.export.export_paths import check_no_space_to_batch
-from keras_psa.export.export_paths import export_by_path
+from keras_psa.export.conversion.export_paths import check_no_space_to_batch
+from keras_psa.export.conversion.export_paths import export_by_path
 from keras_psa.keras_flavor import keras
 from keras_psa.models import build_segmentation_model
 from tests.installed_tools import tool

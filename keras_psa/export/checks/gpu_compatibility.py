@@ -13,11 +13,11 @@ as compatible.
 
 import dataclasses
 
-from keras_psa.export.check_result import FAILED
-from keras_psa.export.check_result import PASSED
-from keras_psa.export.check_result import CheckResult
-from keras_psa.export.op_issue import OpIssue
-from keras_psa.export.tflite_graph import TFLiteGraph
+from keras_psa.export.checks.check_result import FAILED
+from keras_psa.export.checks.check_result import PASSED
+from keras_psa.export.checks.check_result import CheckResult
+from keras_psa.export.checks.op_issue import OpIssue
+from keras_psa.export.tflite.tflite_graph import TFLiteGraph
 
 _ALLOWED_TENSOR_TYPES = ("FLOAT32", "FLOAT16", "INT8", "UINT8", "INT32", "BOOL")
 _MAX_RANK = 4

@@ -19,16 +19,16 @@ import tempfile
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
-from keras_psa.export.check_result import FAILED
-from keras_psa.export.check_result import PASSED
-from keras_psa.export.check_result import UNAVAILABLE
-from keras_psa.export.check_result import CheckResult
-from keras_psa.export.error_measures import label_agreement
-from keras_psa.export.error_measures import relative_error
-from keras_psa.export.error_measures import share_within_steps
-from keras_psa.export.op_issue import OpIssue
-from keras_psa.export.output_steps import output_steps
-from keras_psa.export.tflite_graph import TFLiteGraph
+from keras_psa.export.checks.check_result import FAILED
+from keras_psa.export.checks.check_result import PASSED
+from keras_psa.export.checks.check_result import UNAVAILABLE
+from keras_psa.export.checks.check_result import CheckResult
+from keras_psa.export.checks.error_measures import label_agreement
+from keras_psa.export.checks.error_measures import relative_error
+from keras_psa.export.checks.error_measures import share_within_steps
+from keras_psa.export.checks.op_issue import OpIssue
+from keras_psa.export.tflite.output_steps import output_steps
+from keras_psa.export.tflite.tflite_graph import TFLiteGraph
 
 SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json"
 _WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_gpu_worker.py")

@@ -14,9 +14,9 @@ from keras_psa.export import TFLiteGraph
 from keras_psa.export import check_keras_parity
 from keras_psa.export import convert_model
 from keras_psa.export import representative_images
-from keras_psa.export.input_range import model_input_range
-from keras_psa.export.litert_runner import make_interpreter
-from keras_psa.export.litert_runner import run_tflite
+from keras_psa.export.conversion.input_range import model_input_range
+from keras_psa.export.tflite.litert_runner import make_interpreter
+from keras_psa.export.tflite.litert_runner import run_tflite
 from keras_psa.keras_flavor import keras
 from keras_psa.models import build_segmentation_model
 from keras_psa.models.batch_norm_statistics import set_batch_norm_statistics

@@ -2,9 +2,9 @@
 
 import pytest
 
-from keras_psa.export.shipping_verdict import SHIPPED_FILES
-from keras_psa.export.shipping_verdict import file_verdict
-from keras_psa.export.shipping_verdict import verdict_table
+from keras_psa.export.checks.shipping_verdict import SHIPPED_FILES
+from keras_psa.export.checks.shipping_verdict import file_verdict
+from keras_psa.export.checks.shipping_verdict import verdict_table
 
 pytestmark = pytest.mark.flavor_independent
 

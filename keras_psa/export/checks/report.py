@@ -5,7 +5,7 @@ import os
 
 from keras_psa.export.atomic_write import write_bytes_atomically
 from keras_psa.export.metadata.tflite_metadata import read_metadata
-from keras_psa.export.model_inspection import inspect_model
+from keras_psa.export.tflite.model_inspection import inspect_model
 
 
 def report_paths(tflite_path):

@@ -7,8 +7,8 @@ import tensorflow as tf
 from keras_psa.export import check_gpu_compatibility
 from keras_psa.export import convert_model
 from keras_psa.export import run_gpu_accelerator
-from keras_psa.export.gpu_accelerator import ops_left_on_cpu
-from keras_psa.export.gpu_accelerator import parse_unsupported_ops
+from keras_psa.export.checks.gpu_accelerator import ops_left_on_cpu
+from keras_psa.export.checks.gpu_accelerator import parse_unsupported_ops
 from tests.export.gpu_availability import require_gpu_run
 from tests.export.tiny_models import argmax_net
 from tests.export.tiny_models import conv_net
@@ -50,7 +50,7 @@ def test_missing_vulkan_device_is_unavailable_not_failed(models, tmp_path):
 
 
 def test_int8_outputs_are_compared_in_quantization_steps(models):
-    from keras_psa.export.output_steps import output_steps
+    from keras_psa.export.tflite.output_steps import output_steps
 
     (float_step,) = output_steps(models["conv"]).values()
     (int8_step,) = output_steps(models["conv_int8"]).values()
@@ -66,7 +66,7 @@ def test_int8_outputs_are_compared_in_quantization_steps(models):
 
 
 def test_share_within_steps_counts_elements_not_the_worst_one():
-    from keras_psa.export.error_measures import share_within_steps
+    from keras_psa.export.checks.error_measures import share_within_steps
 
     expected = np.zeros(100)
     actual = expected.copy()

@@ -3,11 +3,11 @@
 import numpy as np
 
 from keras_psa.export.atomic_write import write_bytes_atomically
-from keras_psa.export.check_result import FAILED
-from keras_psa.export.check_result import PASSED
-from keras_psa.export.check_result import CheckResult
-from keras_psa.export.op_issue import OpIssue
-from keras_psa.export.tflite_graph import TFLiteGraph
+from keras_psa.export.checks.check_result import FAILED
+from keras_psa.export.checks.check_result import PASSED
+from keras_psa.export.checks.check_result import CheckResult
+from keras_psa.export.checks.op_issue import OpIssue
+from keras_psa.export.tflite.tflite_graph import TFLiteGraph
 from keras_psa.keras_flavor import USING_TF_KERAS
 from keras_psa.keras_flavor import keras
 
@@ -137,7 +137,7 @@ def export_by_path(build, export_path, mode, output_path, *, pixel_range=(0.0, 2
     _check_path_and_mode(export_path, mode)
     model = build(1 if export_path == "tflite_static" else None)
     if export_path == "convert_model":
-        from keras_psa.export.converter import convert_model
+        from keras_psa.export.conversion.converter import convert_model
 
         convert_model(model, str(output_path), mode, pixel_range=pixel_range,
                       num_calibration_samples=num_calibration_samples)
@@ -148,7 +148,7 @@ def export_by_path(build, export_path, mode, output_path, *, pixel_range=(0.0, 2
     if export_path in ("qat", "qat_xnnpack"):
         model, flatbuffer = _qat_convert(model, pixel_range, qat_steps, seed)
         if export_path == "qat_xnnpack":
-            from keras_psa.export.float_fallback import xnnpack_float_fallback
+            from keras_psa.export.conversion.float_fallback import xnnpack_float_fallback
 
             flatbuffer = xnnpack_float_fallback(flatbuffer)[0]
     else:

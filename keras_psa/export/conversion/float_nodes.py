@@ -16,7 +16,7 @@ keeps from the Keras layer names: `.../channel_attention/...` and
 
 import re
 
-from keras_psa.export.tflite_graph import TFLiteGraph
+from keras_psa.export.tflite.tflite_graph import TFLiteGraph
 
 # Output-tensor name scopes of the PSA branch layers, in Keras 3 ("name_1/") and
 # tf_keras ("name/") spelling.

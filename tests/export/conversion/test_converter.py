@@ -67,7 +67,7 @@ def test_parity_with_keras(keras_path, converted, mode):
 
 
 def test_parity_on_given_images(keras_path, converted):
-    from keras_psa.export.error_measures import relative_error
+    from keras_psa.export.checks.error_measures import relative_error
     from keras_psa.saving import load_model
 
     images = np.random.default_rng(5).random((3, SIZE, SIZE, 3), np.float32)

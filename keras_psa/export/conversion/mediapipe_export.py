@@ -5,11 +5,11 @@ output stride; kept apart from the conversion itself so that `convert_model`
 only calls out to them.
 """
 
+from keras_psa.export.conversion.output_stride import cut_before_final_upsampling
 from keras_psa.export.metadata.label_names import training_class_names
 from keras_psa.export.metadata.metadata_writer import OUTPUT_ACTIVATIONS
 from keras_psa.export.metadata.metadata_writer import write_heatmap_metadata
 from keras_psa.export.metadata.metadata_writer import write_segmenter_metadata
-from keras_psa.export.output_stride import cut_before_final_upsampling
 
 METADATA_KINDS = ("auto", "segmenter", "heatmap", None)
 INPUT_DTYPES = ("float32", "uint8")

@@ -4,8 +4,8 @@ import time
 
 import numpy as np
 
-from keras_psa.export.litert_runner import make_interpreter
-from keras_psa.export.quantized_io import to_model_input
+from keras_psa.export.tflite.litert_runner import make_interpreter
+from keras_psa.export.tflite.quantized_io import to_model_input
 
 
 def measure_latency(model_paths, num_threads=1, warmup=5, runs=50, seed=0):

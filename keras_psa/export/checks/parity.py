@@ -5,19 +5,19 @@ import warnings
 
 import numpy as np
 
-from keras_psa.export.check_result import FAILED
-from keras_psa.export.check_result import PASSED
-from keras_psa.export.check_result import CheckResult
-from keras_psa.export.error_measures import label_agreement
-from keras_psa.export.error_measures import relative_error
-from keras_psa.export.error_measures import share_within_steps
-from keras_psa.export.input_range import model_input_range
-from keras_psa.export.input_range import resolve_pixel_range
-from keras_psa.export.litert_runner import make_interpreter
-from keras_psa.export.litert_runner import run_tflite
-from keras_psa.export.output_steps import output_steps
-from keras_psa.export.quantization_mode import KERAS_TOLERANCE
-from keras_psa.export.quantization_mode import infer_quantization_mode
+from keras_psa.export.checks.check_result import FAILED
+from keras_psa.export.checks.check_result import PASSED
+from keras_psa.export.checks.check_result import CheckResult
+from keras_psa.export.checks.error_measures import label_agreement
+from keras_psa.export.checks.error_measures import relative_error
+from keras_psa.export.checks.error_measures import share_within_steps
+from keras_psa.export.conversion.input_range import model_input_range
+from keras_psa.export.conversion.input_range import resolve_pixel_range
+from keras_psa.export.conversion.quantization_mode import KERAS_TOLERANCE
+from keras_psa.export.conversion.quantization_mode import infer_quantization_mode
+from keras_psa.export.tflite.litert_runner import make_interpreter
+from keras_psa.export.tflite.litert_runner import run_tflite
+from keras_psa.export.tflite.output_steps import output_steps
 from keras_psa.saving import load_model
 
 

@@ -8,11 +8,11 @@ the nodes a `DELEGATE` node replaced are found by walking producers back from
 its outputs until its inputs are reached.
 """
 
-from keras_psa.export.check_result import FAILED
-from keras_psa.export.check_result import PASSED
-from keras_psa.export.check_result import CheckResult
-from keras_psa.export.litert_runner import make_interpreter
-from keras_psa.export.op_issue import OpIssue
+from keras_psa.export.checks.check_result import FAILED
+from keras_psa.export.checks.check_result import PASSED
+from keras_psa.export.checks.check_result import CheckResult
+from keras_psa.export.checks.op_issue import OpIssue
+from keras_psa.export.tflite.litert_runner import make_interpreter
 
 _DELEGATE = "DELEGATE"
 # Why XNNPACK refuses some ops, as found on ai-edge-litert 2.3, and what helps.

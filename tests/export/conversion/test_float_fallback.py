@@ -7,7 +7,7 @@ from keras_psa.export import check_gpu_compatibility
 from keras_psa.export import check_xnnpack_delegation
 from keras_psa.export import run_ops_in_float
 from keras_psa.export import xnnpack_float_fallback
-from keras_psa.export.litert_runner import make_interpreter
+from keras_psa.export.tflite.litert_runner import make_interpreter
 
 pytestmark = pytest.mark.flavor_independent
 

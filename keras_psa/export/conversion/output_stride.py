@@ -7,7 +7,7 @@ masks to the image size anyway, so a model that stops at the head's stride
 saves that resize (and its large output tensor).
 """
 
-from keras_psa.export.model_loading import keras_module_of
+from keras_psa.export.conversion.model_loading import keras_module_of
 
 
 def _is_elementwise(layer):

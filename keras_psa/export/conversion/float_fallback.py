@@ -177,7 +177,7 @@ def xnnpack_float_fallback(model_bytes, max_rounds=3):
     # ['SOFTMAX', 'SOFTMAX']
     ```
     """
-    from keras_psa.export.xnnpack_delegation import check_xnnpack_delegation
+    from keras_psa.export.checks.xnnpack_delegation import check_xnnpack_delegation
 
     moved = []
     for _ in range(max_rounds):

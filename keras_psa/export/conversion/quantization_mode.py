@@ -1,6 +1,6 @@
 """Quantization modes of the converter, their tolerances, and how to tell them apart."""
 
-from keras_psa.export.tflite_graph import TFLiteGraph
+from keras_psa.export.tflite.tflite_graph import TFLiteGraph
 
 QUANTIZATION_MODES = ("float32", "float16", "dynamic", "int8")
 
