@@ -8,7 +8,8 @@ LITERT = ["ai-edge-litert~=2.3.0"]
 # Intel OpenVINO compiler plugin for LiteRT AOT NPU compilation (brings openvino).
 NPU = LITERT + ["ai-edge-litert-sdk-intel~=2.3.0"]
 DATA = ["scikit-learn>=1.4", "pillow>=10", "pycocotools~=2.0.11"]
-EXAMPLES = DATA + ["matplotlib>=3.8", "tqdm>=4.66", "tensorboard~=2.21.0"]
+# scipy: Student-t intervals of the attention study's paired differences.
+EXAMPLES = DATA + ["matplotlib>=3.8", "tqdm>=4.66", "tensorboard~=2.21.0", "scipy>=1.11"]
 DEV = QAT + NPU + EXAMPLES + ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.6"]
 
 setup(

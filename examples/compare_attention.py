@@ -1,16 +1,19 @@
-"""Accuracy study: the same segmentation model with no attention, PSA (parallel and
-sequential), SE and CBAM, trained with the same budget and data over several seeds.
+"""Accuracy study: the same segmentation or keypoint-heatmap model with no attention, PSA
+(parallel and sequential), SE and CBAM, trained with the same budget and data over paired seeds.
 
-Reports mean +- std of validation mean IoU and pixel accuracy, params, MACs and the
-fp32 TFLite (XNNPACK) latency as a Markdown table (study.md) and a PNG chart
-(study.png). Each run goes through keras_psa.training.train_segmentation, like
-examples/train_segmentation.py; finished runs are kept, so an interrupted study
-started again with the same command continues.
+Seed s of every attention trains on the same data in the same order (data seed 0) from the
+same weight-initialisation seed s, so the runs are paired: the table gives each attention's
+mean +- std over seeds and its paired difference to `none` with a 95% Student-t confidence
+interval. Metrics: validation mean IoU and pixel accuracy (--task segmentation) or OKS AP
+(pycocotools' COCOeval) and PCK@0.1 (--task keypoints); params, MACs and the fp32 TFLite
+(XNNPACK) latency. Output: study.md (table), study.json, study.png (chart). Each run goes
+through keras_psa.training (train_segmentation / train_keypoints), like the training
+commands; finished runs are kept, so an interrupted study started again continues.
 
 Examples:
-    python examples/compare_attention.py --output-dir runs/study            # ~laptop size
-    python examples/compare_attention.py --dataset shapes --output-dir runs/study_shapes
-    python examples/compare_attention.py --seeds 5 --epochs 30 --image-size 128 \\
+    python examples/compare_attention.py --output-dir runs/study            # segmentation
+    python examples/compare_attention.py --task keypoints --output-dir runs/study_keypoints
+    python examples/compare_attention.py --seeds 8 --epochs 30 --image-size 128 \\
         --alpha 1.0 --output-dir runs/study_long                             # longer
 """
 
@@ -28,36 +31,67 @@ from keras_psa.cli.choices import BACKBONES  # noqa: E402
 from keras_psa.cli.choices import HEADS  # noqa: E402
 from keras_psa.cli.choices import PSA_VARIANTS  # noqa: E402
 
+# The defaults that differ by task (a flag given on the command line wins).
+TASK_DEFAULTS = {
+    "segmentation": {"dataset": "digits", "head": "deeplabv3plus", "image_size": "64",
+                     "lr": 3e-3},
+    "keypoints": {"dataset": "figures", "head": "lraspp", "image_size": "128,96", "lr": 2e-3},
+}
+# (summary["val"] key, table name) of the primary and the secondary metric.
+METRICS = {"segmentation": (("mean_iou", "val mean IoU"), ("pixel_accuracy", "val pixel acc.")),
+           "keypoints": (("oks_ap", "val OKS AP"), ("pck", "val PCK@0.1"))}
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--dataset", default="digits", choices=("digits", "shapes"))
+    parser.add_argument("--task", default="segmentation", choices=tuple(TASK_DEFAULTS))
+    parser.add_argument("--dataset", default=None,
+                        help="segmentation: digits (default) or shapes; keypoints: figures "
+                             "(default) or coco:ROOT")
     parser.add_argument("--attentions", default=",".join(ATTENTIONS),
                         help=f"comma-separated subset of {','.join(ATTENTIONS)}")
-    parser.add_argument("--seeds", type=int, default=3, help="weight-init seeds per attention")
+    parser.add_argument("--seeds", type=int, default=5,
+                        help="paired seeds per attention (>= 2 for confidence intervals)")
     parser.add_argument("--backbone", default="mobilenet_v3_small",
                         choices=BACKBONES)
-    parser.add_argument("--head", default="deeplabv3plus", choices=HEADS,
-                        help="deeplabv3plus: its stride-4 decoder resolves the small digits, "
-                             "which LR-ASPP at 64x64 does not learn in this budget")
+    parser.add_argument("--head", default=None, choices=HEADS,
+                        help="segmentation default deeplabv3plus: its stride-4 decoder resolves "
+                             "the small digits, which LR-ASPP at 64x64 does not learn in this "
+                             "budget; keypoints default lraspp")
     parser.add_argument("--attention-positions", default="head",
                         help="comma-separated subset of head,stride4,stride8,stride16")
     parser.add_argument("--psa-variant", default="paper", choices=PSA_VARIANTS)
     parser.add_argument("--alpha", type=float, default=0.5)
     parser.add_argument("--head-filters", type=int, default=64)
-    parser.add_argument("--image-size", type=int, default=64)
+    parser.add_argument("--image-size", default=None,
+                        help="N (segmentation, default 64) or H,W (keypoints, default 128,96)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--steps-per-epoch", type=int, default=100)
     parser.add_argument("--train-examples", type=int, default=None)
-    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--val-examples", type=int, default=None,
+                        help="keypoints: figures in the validation split (default 200)")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="peak AdamW learning rate (default 3e-3 segmentation, 2e-3 "
+                             "keypoints)")
     parser.add_argument("--warmup-steps", type=int, default=50)
     parser.add_argument("--latency-runs", type=int, default=50,
                         help="timed TFLite invokes per model (median reported)")
     parser.add_argument("--latency-threads", type=int, default=1)
     parser.add_argument("--output-dir", default="runs/compare_attention")
     args = parser.parse_args(argv)
+    for key, value in TASK_DEFAULTS[args.task].items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    try:
+        size = tuple(int(v) for v in args.image_size.split(","))
+    except ValueError:
+        size = ()
+    if len(size) != (1 if args.task == "segmentation" else 2) or min(size) < 32:
+        parser.error("--image-size must be N (segmentation) or H,W (keypoints), each >= 32. "
+                     f"Received: {args.image_size!r}")
+    args.image_size = size[0] if args.task == "segmentation" else size
     args.attentions = tuple(a.strip() for a in args.attentions.split(",") if a.strip())
     if not args.attentions or any(a not in ATTENTIONS for a in args.attentions):
         parser.error(f"--attentions must be a comma-separated subset of {','.join(ATTENTIONS)}")
@@ -70,9 +104,10 @@ def parse_args(argv=None):
 
 
 def run_config(args, attention, seed):
+    from keras_psa.training import KeypointTrainConfig
     from keras_psa.training import TrainConfig
 
-    return TrainConfig(
+    fields = dict(
         output_dir=os.path.join(args.output_dir, "runs", f"{attention}_seed{seed}"),
         dataset=args.dataset, image_size=args.image_size, batch_size=args.batch_size,
         epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
@@ -83,14 +118,20 @@ def run_config(args, attention, seed):
         warmup_steps=args.warmup_steps, seed=seed, data_seed=0,
         num_pictures=4 if seed == 0 else 0,
     )
+    if args.task == "keypoints":
+        return KeypointTrainConfig(**fields, val_examples=args.val_examples)
+    return TrainConfig(**fields)
 
 
 def train_all(args):
     """Trains every (attention, seed) run not finished yet; returns their summaries."""
     from tqdm import tqdm
 
+    from keras_psa.training import train_keypoints
     from keras_psa.training import train_segmentation
 
+    train = train_segmentation if args.task == "segmentation" else train_keypoints
+    (metric, label), _ = METRICS[args.task]
     jobs = [(a, s) for a in args.attentions for s in range(args.seeds)]
     summaries = {}
     for attention, seed in tqdm(jobs, desc="runs", unit="run", file=sys.stdout):
@@ -101,11 +142,11 @@ def train_all(args):
                 summaries[attention, seed] = json.load(file)
             continue
         started = time.time()
-        summary = train_segmentation(config, verbose=0)
+        summary = train(config, verbose=0)
         summary["timing"]["run_seconds"] = round(time.time() - started, 2)
         with open(path, "w") as file:
             json.dump(summary, file, indent=2)
-        tqdm.write(f"{attention} seed {seed}: val mean IoU {summary['val']['mean_iou']:.4f} "
+        tqdm.write(f"{attention} seed {seed}: {label} {summary['val'][metric]:.4f} "
                    f"({summary['timing']['run_seconds']:.0f} s)", file=sys.stdout)
         summaries[attention, seed] = summary
     return summaries
@@ -133,16 +174,26 @@ def _std(values):
 
 
 def aggregate(args, summaries, latencies):
+    from keras_psa.training import paired_difference
+
+    (primary, _), (secondary, _) = METRICS[args.task]
+    seeds = range(args.seeds)
+    values = {a: np.array([summaries[a, s]["val"][primary] for s in seeds])
+              for a in args.attentions}
     rows = []
     for attention in args.attentions:
-        runs = [summaries[attention, seed] for seed in range(args.seeds)]
-        iou = np.array([run["val"]["mean_iou"] for run in runs])
-        accuracy = np.array([run["val"]["pixel_accuracy"] for run in runs])
+        runs = [summaries[attention, seed] for seed in seeds]
+        other = np.array([run["val"][secondary] for run in runs])
+        difference = None
+        if "none" in values and attention != "none":
+            difference = paired_difference(values[attention], values["none"])
         rows.append({
-            "attention": attention,
-            "mean_iou": float(iou.mean()), "mean_iou_std": _std(iou),
-            "mean_iou_runs": iou.tolist(),
-            "pixel_accuracy": float(accuracy.mean()), "pixel_accuracy_std": _std(accuracy),
+            "attention": attention, "metric": primary,
+            "value": float(values[attention].mean()), "value_std": _std(values[attention]),
+            "value_runs": values[attention].tolist(),
+            "difference_to_none": difference,
+            "secondary_metric": secondary,
+            "secondary": float(other.mean()), "secondary_std": _std(other),
             "params": runs[0]["model"]["params"], "macs": runs[0]["model"]["macs"],
             "tflite_fp32_ms": latencies[attention]["median_ms"],
             "train_seconds": float(np.mean([r["timing"]["train_seconds_this_process"]
@@ -151,54 +202,77 @@ def aggregate(args, summaries, latencies):
     return rows
 
 
+def _difference_cell(difference):
+    if difference is None:
+        return "-"
+    if difference["low"] is None:
+        return f"{difference['mean']:+.4f} (one seed: no interval)"
+    return f"{difference['mean']:+.4f} [{difference['low']:+.4f}, {difference['high']:+.4f}]"
+
+
 def markdown(args, rows, study_seconds):
+    (_, primary), (_, secondary) = METRICS[args.task]
+    size = ("x".join(map(str, args.image_size)) if args.task == "keypoints"
+            else f"{args.image_size}x{args.image_size}")
     lines = [
-        f"Dataset `{args.dataset}` {args.image_size}x{args.image_size}, {args.backbone} "
+        f"Task `{args.task}`, dataset `{args.dataset}` {size}, {args.backbone} "
         f"(alpha {args.alpha}) + {args.head} head (filters {args.head_filters}), attention at "
         f"{','.join(args.attention_positions)} ({args.psa_variant} PSA); {args.epochs} epochs x "
         f"{args.steps_per_epoch} steps, batch {args.batch_size}, AdamW lr {args.lr} cosine; "
-        f"{args.seeds} seed(s) each. Latency: fp32 TFLite, batch 1, XNNPACK, "
+        f"{args.seeds} paired seed(s) each (seed s: same data order, same initialisation "
+        f"seed). Difference to none: mean of the per-seed differences and its 95% Student-t "
+        f"confidence interval. Latency: fp32 TFLite, batch 1, XNNPACK, "
         f"{args.latency_threads} thread(s), median of {args.latency_runs} interleaved runs. "
         f"Study wall time: {study_seconds / 60:.1f} min.",
         "",
-        "| attention | val mean IoU | val pixel acc. | params | MACs | TFLite fp32 ms | "
-        "train s/run |",
-        "|---|---|---|---:|---:|---:|---:|",
+        f"| attention | {primary} | difference to none (95% CI) | {secondary} | params | "
+        "MACs | TFLite fp32 ms | train s/run |",
+        "|---|---|---|---|---:|---:|---:|---:|",
     ]
     for row in rows:
         lines.append(
-            f"| {row['attention']} | {row['mean_iou']:.4f} ± {row['mean_iou_std']:.4f} | "
-            f"{row['pixel_accuracy']:.4f} ± {row['pixel_accuracy_std']:.4f} | "
+            f"| {row['attention']} | {row['value']:.4f} ± {row['value_std']:.4f} | "
+            f"{_difference_cell(row['difference_to_none'])} | "
+            f"{row['secondary']:.4f} ± {row['secondary_std']:.4f} | "
             f"{row['params']:,} | {row['macs'] / 1e6:.2f} M | {row['tflite_fp32_ms']:.2f} | "
             f"{row['train_seconds']:.0f} |"
         )
     return "\n".join(lines) + "\n"
 
 
-def chart(rows, path, title):
+def chart(rows, path, title, label):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     names = [row["attention"] for row in rows]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    left.bar(names, [r["mean_iou"] for r in rows], yerr=[r["mean_iou_std"] for r in rows],
+    figure, (left, middle, right) = plt.subplots(1, 3, figsize=(15, 4))
+    left.bar(names, [r["value"] for r in rows], yerr=[r["value_std"] for r in rows],
              capsize=5, color="tab:blue", alpha=0.8)
     for index, row in enumerate(rows):
-        left.scatter([index] * len(row["mean_iou_runs"]), row["mean_iou_runs"], color="black",
+        left.scatter([index] * len(row["value_runs"]), row["value_runs"], color="black",
                      s=12, zorder=3)
-    left.set_ylabel("validation mean IoU (mean ± std, dots: seeds)")
-    low = min(min(r["mean_iou_runs"]) for r in rows)
+    left.set_ylabel(f"{label} (mean ± std, dots: seeds)")
+    low = min(min(r["value_runs"]) for r in rows)
     left.set_ylim(max(0.0, low - 0.05), None)
-    right.errorbar([r["tflite_fp32_ms"] for r in rows], [r["mean_iou"] for r in rows],
-                   yerr=[r["mean_iou_std"] for r in rows], fmt="o", capsize=4)
+    paired = [r for r in rows if r["difference_to_none"] is not None]
+    for index, row in enumerate(paired):
+        difference = row["difference_to_none"]
+        error = None if difference["low"] is None else [[difference["mean"] - difference["low"]],
+                                                        [difference["high"] - difference["mean"]]]
+        middle.errorbar([index], [difference["mean"]], yerr=error, fmt="o", capsize=5)
+    middle.axhline(0.0, color="gray", linewidth=1)
+    middle.set_xticks(range(len(paired)), [r["attention"] for r in paired])
+    middle.set_ylabel(f"{label}: paired difference to none (95% CI)")
+    right.errorbar([r["tflite_fp32_ms"] for r in rows], [r["value"] for r in rows],
+                   yerr=[r["value_std"] for r in rows], fmt="o", capsize=4)
     for row in rows:
         right.annotate(f"{row['attention']}\n{row['macs'] / 1e6:.1f} MMAC",
-                       (row["tflite_fp32_ms"], row["mean_iou"]), textcoords="offset points",
+                       (row["tflite_fp32_ms"], row["value"]), textcoords="offset points",
                        xytext=(6, 4), fontsize=8)
     right.set_xlabel("fp32 TFLite latency, ms (XNNPACK, batch 1)")
-    right.set_ylabel("validation mean IoU")
+    right.set_ylabel(label)
     figure.suptitle(title, fontsize=10)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
@@ -222,7 +296,8 @@ def main(argv=None):
         json.dump({"args": {k: v for k, v in vars(args).items()}, "rows": rows,
                    "study_seconds": study_seconds}, file, indent=2)
     chart(rows, os.path.join(args.output_dir, "study.png"),
-          f"{args.dataset}: attention blocks at equal budget ({args.seeds} seeds)")
+          f"{args.task}, {args.dataset}: attention blocks at equal budget "
+          f"({args.seeds} paired seeds)", METRICS[args.task][0][1])
     print(table)
     return 0
 

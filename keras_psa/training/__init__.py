@@ -9,6 +9,7 @@ from keras_psa.training.keypoint_evaluation import KeypointEvaluation
 from keras_psa.training.keypoint_train_config import KeypointTrainConfig
 from keras_psa.training.learning_rate import SCHEDULES
 from keras_psa.training.learning_rate import learning_rate_schedule
+from keras_psa.training.paired_difference import paired_difference
 from keras_psa.training.pixel_accuracy import PixelAccuracy
 from keras_psa.training.resumable_backup import ResumableBackup
 from keras_psa.training.segmentation_loss import segmentation_loss
@@ -34,6 +35,7 @@ __all__ = [
     "get_strategy",
     "is_chief",
     "learning_rate_schedule",
+    "paired_difference",
     "per_class_iou",
     "psa_attention_maps",
     "psa_layers",

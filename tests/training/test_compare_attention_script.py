@@ -1,4 +1,5 @@
-"""examples/compare_attention.py: --help, and a two-attention, one-seed study end to end."""
+"""examples/compare_attention.py: --help, bad flags, and tiny paired-seed studies of both tasks
+end to end."""
 
 import json
 import os
@@ -19,7 +20,8 @@ def test_help():
     result = subprocess.run([sys.executable, SCRIPT, "--help"], env=script_env(),
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    for flag in ("--seeds", "--attentions", "--dataset", "--epochs", "--latency-runs"):
+    for flag in ("--task", "--seeds", "--attentions", "--dataset", "--epochs",
+                 "--latency-runs", "--val-examples"):
         assert flag in result.stdout
 
 
@@ -29,23 +31,58 @@ def test_unknown_attention_is_rejected():
     assert result.returncode == 2 and "--attentions" in result.stderr
 
 
-@pytest.mark.slow
-def test_tiny_study_writes_table_chart_and_latencies(tmp_path):
-    output_dir = str(tmp_path / "study")
-    result = subprocess.run(
-        [sys.executable, SCRIPT, "--attentions", "none,psa_p", "--seeds", "1", "--epochs", "1",
-         "--steps-per-epoch", "3", "--warmup-steps", "1", "--batch-size", "4",
-         "--train-examples", "16", "--alpha", "0.35", "--head-filters", "16",
-         "--latency-runs", "3", "--output-dir", output_dir],
-        env=script_env(), capture_output=True, text=True, timeout=900,
-    )
+@pytest.mark.parametrize("task, size", [("segmentation", "64,48"), ("keypoints", "64")])
+def test_image_size_must_fit_the_task(task, size):
+    result = subprocess.run([sys.executable, SCRIPT, "--task", task, "--image-size", size],
+                            env=script_env(), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "--image-size" in result.stderr
+
+
+TINY = ("--attentions", "none,psa_p", "--seeds", "2", "--epochs", "1", "--steps-per-epoch",
+        "2", "--warmup-steps", "1", "--batch-size", "4", "--train-examples", "16", "--alpha",
+        "0.35", "--head-filters", "16", "--latency-runs", "3")
+
+
+def _study(output_dir, *args):
+    result = subprocess.run([sys.executable, SCRIPT, *TINY, *args, "--output-dir", output_dir],
+                            env=script_env(), capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     with open(os.path.join(output_dir, "study.json")) as file:
         rows = {row["attention"]: row for row in json.load(file)["rows"]}
+    with open(os.path.join(output_dir, "study.md")) as file:
+        table = file.read()
+    assert os.path.getsize(os.path.join(output_dir, "study.png")) > 0
+    return rows, table
+
+
+def _check_paired_rows(rows, metric):
+    from keras_psa.training import paired_difference
+
     assert set(rows) == {"none", "psa_p"}
     assert rows["psa_p"]["params"] > rows["none"]["params"]
     assert rows["psa_p"]["macs"] > rows["none"]["macs"]
     assert all(row["tflite_fp32_ms"] > 0 for row in rows.values())
-    table = open(os.path.join(output_dir, "study.md")).read()
+    assert all(row["metric"] == metric and len(row["value_runs"]) == 2
+               for row in rows.values())
+    assert rows["none"]["difference_to_none"] is None
+    # The difference is seed by seed, from the same runs the table shows.
+    expected = paired_difference(rows["psa_p"]["value_runs"], rows["none"]["value_runs"])
+    assert rows["psa_p"]["difference_to_none"] == expected
+    assert expected["low"] <= expected["mean"] <= expected["high"]
+
+
+@pytest.mark.slow
+def test_tiny_segmentation_study_writes_paired_differences(tmp_path):
+    rows, table = _study(str(tmp_path / "study"))
+    _check_paired_rows(rows, "mean_iou")
     assert "| psa_p |" in table and "| none |" in table
-    assert os.path.getsize(os.path.join(output_dir, "study.png")) > 0
+    assert "val mean IoU" in table and "difference to none (95% CI)" in table
+
+
+@pytest.mark.slow
+def test_tiny_keypoint_study_scores_oks_ap(tmp_path):
+    rows, table = _study(str(tmp_path / "study"), "--task", "keypoints", "--image-size",
+                         "64,48", "--val-examples", "8")
+    _check_paired_rows(rows, "oks_ap")
+    assert all(row["secondary_metric"] == "pck" for row in rows.values())
+    assert "val OKS AP" in table and "64x48" in table
