@@ -67,3 +67,16 @@ def test_bad_arguments(kwargs, match):
     kwargs = {"image_size": 32, "batch_size": 2, **kwargs}
     with pytest.raises(ValueError, match=match):
         load_dataset(**kwargs)
+
+
+def test_representative_dataset_of_keypoint_figures():
+    from keras_psa.data import keypoint_representative_images
+
+    items = list(representative_dataset("figures", (64, 48), num_images=3)())
+    assert len(items) == 3
+    assert all(len(item) == 1 and item[0].shape == (1, 64, 48, 3)
+               and item[0].dtype == np.float32 for item in items)
+    expected = keypoint_representative_images("figures", (64, 48), count=3)
+    np.testing.assert_array_equal(np.concatenate([item[0] for item in items]), expected)
+    # Real crops in the models' pixel range, not noise in [0, 1].
+    assert expected.max() > 1.0 and expected.min() >= 0.0 and expected.max() <= 255.0
