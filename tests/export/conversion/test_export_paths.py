@@ -25,7 +25,6 @@ from tests.installed_tools import tool
 
 pytestmark = pytest.mark.slow
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CHECK = tool("keras-psa-check")
 
 

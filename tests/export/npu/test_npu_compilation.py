@@ -24,10 +24,10 @@ from keras_psa.export.npu.npu_target import available_vendors
 from keras_psa.export.npu.npu_target import soc_models
 from tests.export.tiny_models import conv_net
 from tests.installed_tools import tool
+from tests.training.script_runner import ROOT
 
 pytestmark = pytest.mark.flavor_independent
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLI = tool("keras-psa-compile-npu")
 COVERAGE = os.path.join(ROOT, "scripts", "npu_coverage.py")
 INTEL = "intel_openvino:LNL"
