@@ -55,6 +55,9 @@ def parse_args(argv=None):
     model.add_argument("--head-filters", type=int, default=128)
     model.add_argument("--activation", default="linear", choices=("sigmoid", "linear"),
                        help="output activation of the heatmaps (linear: HRNet/UDP/mmpose's)")
+    model.add_argument("--foreground-weight", type=float, default=10.0,
+                       help="extra heatmap-MSE weight of the pixels within 2 sigma of a joint "
+                            "(Adaptive Wing's weighted loss map); 0: plain MSE")
     data = parser.add_argument_group("data")
     data.add_argument("--dataset", default="figures",
                       help="'figures' (built-in procedural figures) or 'coco:ROOT' "
@@ -118,7 +121,7 @@ def config_from_args(args):
         attention=None if args.attention == "none" else args.attention,
         attention_positions=args.attention_positions, psa_variant=args.psa_variant,
         alpha=args.alpha, head_filters=args.head_filters, activation=args.activation,
-        sigma=args.sigma, flip=not args.no_flip, learning_rate=args.lr,
+        foreground_weight=args.foreground_weight, sigma=args.sigma, flip=not args.no_flip, learning_rate=args.lr,
         schedule=args.schedule, warmup_steps=args.warmup_steps,
         weight_decay=args.weight_decay,
         bn_momentum=None if args.bn_momentum < 0 else args.bn_momentum,

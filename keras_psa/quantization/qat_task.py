@@ -152,6 +152,8 @@ class _KeypointTask(_Task):
         self.sigma = dataset["sigma"]
         self.activation = summary["config"]["activation"]
         self.flip = summary["config"].get("flip", True)
+        # The float run's loss; runs from before the weight existed trained with plain MSE.
+        self.foreground_weight = summary["config"].get("foreground_weight", 0.0)
         self.val_examples = summary["config"].get("val_examples")
         self._examples = None
         self._float_predictions = None
@@ -195,7 +197,7 @@ class _KeypointTask(_Task):
                 "joint_names": self.joint_names}
 
     def compile(self, model, optimizer=None):
-        model.compile(optimizer=optimizer or "adam", loss=HeatmapMSE())
+        model.compile(optimizer=optimizer or "adam", loss=HeatmapMSE(foreground_weight=self.foreground_weight))
         return model
 
     def examples(self):

@@ -21,6 +21,8 @@ class KeypointTrainConfig(TrainConfig):
             measured on all of them at every epoch end.
         sigma: target Gaussian sigma in heatmap pixels (None: height / 32).
         activation: the heatmaps' `"sigmoid"` or `"linear"` output.
+        foreground_weight: extra loss weight of the pixels within 2 sigma of a
+            joint (`HeatmapMSE`); 0 is plain heatmap MSE.
         flip: random horizontal flips (left/right joints swapped) in training.
     """
 
@@ -30,6 +32,7 @@ class KeypointTrainConfig(TrainConfig):
     val_examples: int = None
     sigma: float = None
     activation: str = "linear"
+    foreground_weight: float = 10.0
     flip: bool = True
 
     def validate(self):
@@ -46,6 +49,11 @@ class KeypointTrainConfig(TrainConfig):
                              f"Received: val_examples={self.val_examples!r}")
         if self.sigma is not None and not self.sigma > 0:
             raise ValueError(f"`sigma` must be None or positive. Received: sigma={self.sigma!r}")
+        weight = self.foreground_weight
+        if (isinstance(weight, bool) or not isinstance(weight, (int, float))
+                or not weight >= 0):
+            raise ValueError("`foreground_weight` must be a number >= 0. "
+                             f"Received: foreground_weight={weight!r}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"`activation` must be one of {ACTIVATIONS}. "
                              f"Received: activation={self.activation!r}")

@@ -57,7 +57,7 @@ def _build_and_compile(config, num_joints, strategy, total_steps):
             config.schedule, config.learning_rate, total_steps, config.warmup_steps)
         model.compile(
             optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
-            loss=HeatmapMSE())
+            loss=HeatmapMSE(foreground_weight=config.foreground_weight))
     return model
 
 

@@ -25,10 +25,37 @@ def test_weight_zero_channels_add_nothing_but_count_in_the_mean():
     assert weighted == pytest.approx(2 * expected, rel=1e-5)
 
 
+def test_foreground_weight_multiplies_the_pixels_within_two_sigma_of_a_joint():
+    sigma = 1.5
+    heatmaps, weights = render_heatmaps(np.array([[[10.0, 12.0], [5.0, 5.0]]]),
+                                        np.array([[2, 0]]), (16, 12), (16, 12), sigma)
+    targets = pack_targets(heatmaps, weights)
+    prediction = np.zeros_like(heatmaps)
+    yy, xx = np.mgrid[0:16, 0:12]
+    near = ((xx - 10.0) ** 2 + (yy - 12.0) ** 2) < (2 * sigma) ** 2
+    squared = heatmaps[0, ..., 0] ** 2
+    expected = float((squared * np.where(near, 11.0, 1.0)).sum() / (16 * 12 * 2))
+    loss = float(HeatmapMSE(foreground_weight=10.0)(targets, prediction))
+    assert loss == pytest.approx(expected, rel=1e-5)
+    assert loss > 5 * float(HeatmapMSE()(targets, prediction))
+    # An error far from every joint costs what plain MSE charges.
+    far = prediction.copy()
+    far[0, 0, 0, 0] = 1.0
+    added = float(HeatmapMSE(foreground_weight=10.0)(targets, far)) - loss
+    assert added == pytest.approx(1.0 / (16 * 12 * 2), rel=1e-4)
+
+
+@pytest.mark.parametrize("weight", [-1.0, "10", True, float("nan")])
+def test_foreground_weight_must_be_a_number_at_least_zero(weight):
+    with pytest.raises(ValueError, match="`foreground_weight` must be a number >= 0"):
+        HeatmapMSE(foreground_weight=weight)
+
+
 def test_loss_config_round_trips():
-    loss = HeatmapMSE(joint_weights=[1.0, 2.0])
+    loss = HeatmapMSE(joint_weights=[1.0, 2.0], foreground_weight=4.0)
     again = HeatmapMSE.from_config(loss.get_config())
     assert again.joint_weights == [1.0, 2.0] and again.name == "heatmap_mse"
+    assert again.foreground_weight == 4.0
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -36,6 +63,7 @@ def test_loss_config_round_trips():
     (dict(image_size=(16, 12)), "`image_size` must be a \\(height, width\\) pair"),
     (dict(activation="relu"), "`activation` must be one of"),
     (dict(sigma=0), "`sigma` must be None or positive"),
+    (dict(foreground_weight=-2.0), "`foreground_weight` must be a number >= 0"),
     (dict(val_examples=0), "`val_examples` must be None or a positive int"),
     (dict(batch_size=0), "`batch_size` must be a positive int"),
 ])
