@@ -197,7 +197,8 @@ class _KeypointTask(_Task):
                 "joint_names": self.joint_names}
 
     def compile(self, model, optimizer=None):
-        model.compile(optimizer=optimizer or "adam", loss=HeatmapMSE(foreground_weight=self.foreground_weight))
+        model.compile(optimizer=optimizer or "adam",
+                      loss=HeatmapMSE(foreground_weight=self.foreground_weight))
         return model
 
     def examples(self):
