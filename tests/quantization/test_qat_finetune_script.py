@@ -83,3 +83,26 @@ def test_qat_task_follows_the_float_run_and_its_overrides():
         qat_task(_summary("segmentation"), QATConfig("run", image_size=(64, 48)))
     with pytest.raises(ValueError, match="task must be one of"):
         qat_task({**_summary("segmentation"), "task": "detection"})
+
+
+def _pipeline_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "pipeline_script", os.path.join(ROOT, "examples", "pipeline.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_pipeline_report_says_which_data_and_how_much():
+    pipeline = _pipeline_module()
+    args = pipeline.parse_args(["--output-dir", "unused"])
+    summary = {"dataset": {"train_examples": 19200, "val_examples": 200}}
+    text = " ".join(pipeline._data_lines(args, summary))
+    assert "`digits`" in text and "11 classes" in text
+    assert "19,200 training and 200 validation examples" in text
+    # The demo's segmentation run sees each training scene once.
+    assert args.train_examples == args.epochs * args.steps_per_epoch * args.batch_size
+    args.dataset = "dir:/somewhere"
+    assert pipeline._data_lines(args, summary) == []
