@@ -10,6 +10,15 @@ from keras_psa.keras_flavor import register_serializable
 FOREGROUND_THRESHOLD = float(np.exp(-2.0))
 
 
+def check_foreground_weight(foreground_weight):
+    """Raises ValueError unless `foreground_weight` is a number >= 0."""
+    if (isinstance(foreground_weight, bool)
+            or not isinstance(foreground_weight, (int, float, np.integer, np.floating))
+            or not foreground_weight >= 0):
+        raise ValueError("`foreground_weight` must be a number >= 0. "
+                         f"Received: foreground_weight={foreground_weight!r}")
+
+
 @register_serializable
 class HeatmapMSE(keras.losses.Loss):
     """Mean squared error of heatmaps, channels of target weight 0 left out.
@@ -49,11 +58,7 @@ class HeatmapMSE(keras.losses.Loss):
     def __init__(self, joint_weights=None, foreground_weight=0.0, name="heatmap_mse",
                  **kwargs):
         super().__init__(name=name, **kwargs)
-        if (isinstance(foreground_weight, bool)
-                or not isinstance(foreground_weight, (int, float, np.integer, np.floating))
-                or not foreground_weight >= 0):
-            raise ValueError("`foreground_weight` must be a number >= 0. "
-                             f"Received: foreground_weight={foreground_weight!r}")
+        check_foreground_weight(foreground_weight)
         self.joint_weights = None if joint_weights is None else [float(w) for w in joint_weights]
         self.foreground_weight = float(foreground_weight)
 

@@ -2,6 +2,7 @@
 
 import dataclasses
 
+from keras_psa.training.heatmap_mse import check_foreground_weight
 from keras_psa.training.train_config import TrainConfig
 
 ACTIVATIONS = ("sigmoid", "linear")
@@ -49,11 +50,7 @@ class KeypointTrainConfig(TrainConfig):
                              f"Received: val_examples={self.val_examples!r}")
         if self.sigma is not None and not self.sigma > 0:
             raise ValueError(f"`sigma` must be None or positive. Received: sigma={self.sigma!r}")
-        weight = self.foreground_weight
-        if (isinstance(weight, bool) or not isinstance(weight, (int, float))
-                or not weight >= 0):
-            raise ValueError("`foreground_weight` must be a number >= 0. "
-                             f"Received: foreground_weight={weight!r}")
+        check_foreground_weight(self.foreground_weight)
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"`activation` must be one of {ACTIVATIONS}. "
                              f"Received: activation={self.activation!r}")
