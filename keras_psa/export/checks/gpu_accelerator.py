@@ -19,6 +19,7 @@ import tempfile
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
+from keras_psa.export import litert_workers
 from keras_psa.export.checks.check_result import FAILED
 from keras_psa.export.checks.check_result import PASSED
 from keras_psa.export.checks.check_result import UNAVAILABLE
@@ -31,7 +32,7 @@ from keras_psa.export.tflite.output_steps import output_steps
 from keras_psa.export.tflite.tflite_graph import TFLiteGraph
 
 SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json"
-_WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_gpu_worker.py")
+_WORKER = os.path.join(os.path.dirname(litert_workers.__file__), "gpu_worker.py")
 _RESULT_PREFIX = "KERAS_PSA_GPU_RESULT "
 _UNSUPPORTED_HEADER = "Following operations are not supported by GPU delegate:"
 _SPLIT_LINE = re.compile(r"^\d+ operations will run on the GPU")

@@ -14,6 +14,7 @@ import tempfile
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
+from keras_psa.export import litert_workers
 from keras_psa.export.checks.check_result import FAILED
 from keras_psa.export.checks.check_result import PASSED
 from keras_psa.export.checks.check_result import UNAVAILABLE
@@ -22,7 +23,7 @@ from keras_psa.export.checks.error_measures import share_within_steps
 from keras_psa.export.tflite.output_steps import output_steps
 from keras_psa.export.tflite.quantized_io import to_model_input
 
-_WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_npu_worker.py")
+_WORKER = os.path.join(os.path.dirname(litert_workers.__file__), "npu_worker.py")
 _RESULT_PREFIX = "KERAS_PSA_NPU_RESULT "
 STEPS = (1, 2, 3)
 

@@ -1,10 +1,8 @@
-"""Child process of `compiled_model_run.run_compiled_model`: runs the source
+"""Child process of `keras_psa.export.npu.run_compiled_model`: runs the source
 model on LiteRT's CPU interpreter and the NPU-compiled model through
 `CompiledModel`, and saves both outputs.
 
-Kept free of TensorFlow and of keras_psa imports so it starts fast and so a
-crash inside a vendor's dispatch library only ends this process.
-Usage: python _npu_worker.py SOURCE.tflite COMPILED.tflite INPUTS.npz OUTPUTS.npz
+Usage: python npu_worker.py SOURCE.tflite COMPILED.tflite INPUTS.npz OUTPUTS.npz
 """
 
 import json
@@ -15,6 +13,7 @@ from ai_edge_litert.compiled_model import CompiledModel
 from ai_edge_litert.hardware_accelerator import HardwareAccelerator
 from ai_edge_litert.interpreter import Interpreter
 from ai_edge_litert.interpreter import OpResolverType
+from compiled_model_io import run_compiled_model
 
 
 def _run_interpreter(path, inputs):
@@ -27,20 +26,9 @@ def _run_interpreter(path, inputs):
 
 
 def _run_compiled(model, inputs):
-    signature = model.get_signature_by_index(0)
-    key = signature["key"]
-    input_details = model.get_input_tensor_details(key)
-    output_details = model.get_output_tensor_details(key)
-    input_buffers = model.create_input_buffers(0)
-    output_buffers = model.create_output_buffers(0)
-    for name, buffer in zip(signature["inputs"], input_buffers):
-        buffer.write(np.ascontiguousarray(inputs[name].astype(input_details[name]["dtype"])))
-    model.run_by_index(0, input_buffers, output_buffers)
-    outputs = {}
-    for name, buffer in zip(signature["outputs"], output_buffers):
-        details = output_details[name]
-        size = int(np.prod(details["shape"]))
-        outputs[name] = buffer.read(size, details["dtype"]).reshape(details["shape"])
+    outputs, unreadable = run_compiled_model(model, inputs)
+    if unreadable:
+        raise ValueError(f"CompiledModel cannot read the outputs {unreadable}")
     return outputs
 
 
