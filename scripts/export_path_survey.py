@@ -196,6 +196,24 @@ def _cell(check, row=None):
     return mark
 
 
+def summary_lines(rows):
+    """One line per (path, mode): models, check statuses, errors, SPACE_TO_BATCH ops."""
+    lines = []
+    for path, mode in dict.fromkeys((r["path"], r["mode"]) for r in rows):
+        group = [r for r in rows if (r["path"], r["mode"]) == (path, mode)]
+        statuses = {}
+        for row in group:
+            for name, check in row["checks"].items():
+                if name in CHECKS:
+                    statuses[check["status"]] = statuses.get(check["status"], 0) + 1
+        space_to_batch = sum(r["checks"]["no_space_to_batch"]["details"]["num_space_to_batch"]
+                             for r in group if "no_space_to_batch" in r["checks"])
+        lines.append(f"- {path} {mode}: {len(group)} models; check statuses {statuses}; "
+                     f"errors {sum('error' in r for r in group)}; "
+                     f"SPACE_TO_BATCH/BATCH_TO_SPACE ops {space_to_batch}")
+    return "\n".join(lines) + "\n"
+
+
 def write_table(rows, folder):
     lines = ["| backbone | head | attention | path | mode | " + " | ".join(CHECKS) + " |",
              "|---|---|---|---|---|" + "---|" * len(CHECKS)]
@@ -211,7 +229,7 @@ def write_table(rows, folder):
         f.write("# Export-path survey\n\nno_space_to_batch: dilated convolutions in the file; "
                 "gpu_run: relative error GPU vs CPU; keras_parity: relative error Keras vs "
                 "TFLite (XNNPACK), or share of int8 outputs within one step of the QAT model; "
-                "xnnpack: ops taken in one partition.\n\n" + table)
+                "xnnpack: ops taken in one partition.\n\n" + summary_lines(rows) + "\n" + table)
     with open(os.path.join(folder, "export_paths.json"), "w") as f:
         json.dump(rows, f, indent=1, default=str)
     return table

@@ -104,5 +104,9 @@ def test_pipeline_report_says_which_data_and_how_much():
     assert "19,200 training and 200 validation examples" in text
     # The demo's segmentation run sees each training scene once.
     assert args.train_examples == args.epochs * args.steps_per_epoch * args.batch_size
+    # ... and what the longer run reaches, which only a --long report leaves out.
+    assert "`--long`" in text and "val mean IoU" in text
+    long_args = pipeline.parse_args(["--output-dir", "unused", "--long"])
+    assert "`--long`" not in " ".join(pipeline._data_lines(long_args, summary))
     args.dataset = "dir:/somewhere"
     assert pipeline._data_lines(args, summary) == []
