@@ -59,7 +59,8 @@ def parse_args(argv=None):
                         help=f"real GPU-accelerator run: on the {GPU_RUN_SUBSET_ATTENTION} "
                              "models (subset, default), everywhere or nowhere")
     parser.add_argument("--resume", action="store_true",
-                        help="keep the rows of an existing survey and skip them")
+                        help="keep the rows of an existing survey in --output (its row files, "
+                             "or an export_paths.json copied there) and skip them")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.size < 32 or args.size % 16:
@@ -128,9 +129,14 @@ def survey_rows(args, paths, json_path):
     from keras_psa.export.conversion.export_paths import export_by_path
 
     rows = []
+    merged_path = os.path.join(args.output, "export_paths.json")
     if args.resume and os.path.isfile(json_path):
         with open(json_path) as f:
             rows = json.load(f)
+    elif args.resume and os.path.isfile(merged_path):
+        # A folder seeded with a finished survey's table (e.g. docs/export_paths.json).
+        with open(merged_path) as f:
+            rows = [r for r in json.load(f) if r["path"] in paths]
     done = {(r["backbone"], r["head"], r["attention"], r["path"], r["mode"]) for r in rows}
     todo = [cell for cell in cells(args, paths) if cell not in done]
     with tempfile.TemporaryDirectory(prefix="keras_psa_export_paths_") as tmp:
@@ -149,9 +155,14 @@ def survey_rows(args, paths, json_path):
                 row["checks"] = {}
                 row["error"] = f"{type(error).__name__}: {error}"[:500]
             rows.append(row)
-            with open(json_path, "w") as f:
-                json.dump(rows, f, indent=1, default=str)
+            _write_rows(rows, json_path)
+    _write_rows(rows, json_path)  # also when every cell was already done
     return rows
+
+
+def _write_rows(rows, json_path):
+    with open(json_path, "w") as f:
+        json.dump(rows, f, indent=1, default=str)
 
 
 def _run_tf_keras_worker(args, paths):
@@ -169,9 +180,9 @@ def _run_tf_keras_worker(args, paths):
         return json.load(f)
 
 
-def _cell(check, row=None):
+def _cell(name, check, row=None):
     if check is None:
-        info = (row or {}).get("checks", {}).get("xnnpack_info")
+        info = (row or {}).get("checks", {}).get("xnnpack_info") if name == "xnnpack" else None
         if info is not None:
             details = info.get("details", {})
             return (f"GPU/NPU file: {details['num_delegated']}/{details['num_ops']}, "
@@ -221,7 +232,7 @@ def write_table(rows, folder):
         if "error" in row:
             cells_ = [f"ERROR: {row['error'][:120]}"] + [""] * (len(CHECKS) - 1)
         else:
-            cells_ = [_cell(row["checks"].get(name), row) for name in CHECKS]
+            cells_ = [_cell(name, row["checks"].get(name), row) for name in CHECKS]
         lines.append(f"| {row['backbone']} | {row['head']} | {row['attention']} | "
                      f"{row['path']} | {row['mode']} | " + " | ".join(cells_) + " |")
     table = "\n".join(lines) + "\n"
@@ -257,6 +268,10 @@ def main(argv=None):
     rows = survey_rows(args, own_paths, os.path.join(args.output, "rows_keras3.json"))
     if tf_keras_paths:
         rows += _run_tf_keras_worker(args, tf_keras_paths)
+    # Cells re-run with --resume land at the end of their file: back in grid order.
+    rows.sort(key=lambda r: (ATTENTIONS.index(r["attention"]), HEADS.index(r["head"]),
+                             BACKBONES.index(r["backbone"]), EXPORT_PATHS.index(r["path"]),
+                             MODES.index(r["mode"])))
     print(write_table(rows, args.output))
     return 1 if any(_failed(row) for row in rows) else 0
 
