@@ -132,7 +132,8 @@ def train_all(args):
 
     train = train_segmentation if args.task == "segmentation" else train_keypoints
     (metric, label), _ = METRICS[args.task]
-    jobs = [(a, s) for a in args.attentions for s in range(args.seeds)]
+    # Seed-major: a study stopped part-way has every attention at the seeds it reached.
+    jobs = [(a, s) for s in range(args.seeds) for a in args.attentions]
     summaries = {}
     for attention, seed in tqdm(jobs, desc="runs", unit="run", file=sys.stdout):
         config = run_config(args, attention, seed)
