@@ -10,14 +10,23 @@ interval. Metrics: validation mean IoU and pixel accuracy (--task segmentation) 
 through keras_psa.training (train_segmentation / train_keypoints), like the training
 commands; finished runs are kept, so an interrupted study started again continues.
 
+--record-dir keeps one small JSON record per finished run (its summary without file paths,
+plus the CPU it ran on); a run recorded there with the same recipe is not trained again, so
+a study too long for one machine's sitting can be committed and continued elsewhere, and
+--report-only tabulates the seeds every attention has reached so far.
+
 Examples:
     python examples/compare_attention.py --output-dir runs/study            # segmentation
-    python examples/compare_attention.py --task keypoints --output-dir runs/study_keypoints
+    python examples/compare_attention.py --task keypoints --output-dir runs/study_keypoints \\
+        --record-dir docs/study_runs/keypoints                               # resumable
+    python examples/compare_attention.py --task keypoints --report-only \\
+        --record-dir docs/study_runs/keypoints --output-dir runs/study_keypoints
     python examples/compare_attention.py --seeds 8 --epochs 30 --image-size 128 \\
         --alpha 1.0 --output-dir runs/study_long                             # longer
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -80,6 +89,12 @@ def parse_args(argv=None):
                         help="timed TFLite invokes per model (median reported)")
     parser.add_argument("--latency-threads", type=int, default=1)
     parser.add_argument("--output-dir", default="runs/compare_attention")
+    parser.add_argument("--record-dir", default=None,
+                        help="folder of per-run records (<attention>_seed<s>.json); a run "
+                             "recorded there with the same recipe is not trained again")
+    parser.add_argument("--report-only", action="store_true",
+                        help="train nothing: tabulate the seeds that every attention has "
+                             "finished (in --record-dir or --output-dir)")
     args = parser.parse_args(argv)
     for key, value in TASK_DEFAULTS[args.task].items():
         if getattr(args, key) is None:
@@ -123,6 +138,74 @@ def run_config(args, attention, seed):
     return TrainConfig(**fields)
 
 
+# Config fields that do not change what a run computes: where it writes, how many pictures.
+NOT_RECIPE = ("output_dir", "num_pictures")
+
+
+def _recipe(config):
+    config = config if isinstance(config, dict) else dataclasses.asdict(config)
+    return json.loads(json.dumps({k: v for k, v in config.items() if k not in NOT_RECIPE}))
+
+
+def _record_path(args, attention, seed):
+    if args.record_dir is None:
+        return None
+    return os.path.join(args.record_dir, f"{attention}_seed{seed}.json")
+
+
+def _read_summary(path, config, metric):
+    """A finished run's summary from `path`, checked to be a run of `config`'s recipe."""
+    try:
+        with open(path) as file:
+            summary = json.load(file)
+        value = summary["val"][metric]
+        recorded = _recipe(summary["config"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise SystemExit(f"{path} is not a finished run's summary with val {metric} "
+                         f"({type(error).__name__}: {error}). Delete it to train that run "
+                         "again.") from None
+    if not isinstance(value, (int, float)):
+        raise SystemExit(f"{path}: val {metric} must be a number. Received: {value!r}. "
+                         "Delete it to train that run again.")
+    expected = _recipe(config)
+    changed = sorted(key for key in set(recorded) | set(expected)
+                     if recorded.get(key) != expected.get(key))
+    if changed:
+        details = ", ".join(f"{key}={recorded.get(key)!r} (this study: {expected.get(key)!r})"
+                            for key in changed[:6])
+        raise SystemExit(f"{path} was trained with another recipe: {details}. Give the same "
+                         "flags, or another --output-dir / --record-dir for a new study.")
+    return summary
+
+
+def _write_record(path, summary):
+    from keras_psa.cli.benchmark import cpu_description
+
+    record = {key: value for key, value in summary.items() if key != "files"}
+    record.setdefault("machine", {"cpu": cpu_description(), "cores": os.cpu_count()})
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = path + ".tmp"
+    with open(temporary, "w") as file:
+        json.dump(record, file, indent=1)
+    os.replace(temporary, path)
+
+
+def finished_run(args, attention, seed):
+    """The summary of a finished (attention, seed) run, or None; keeps --record-dir current."""
+    (metric, _), _ = METRICS[args.task]
+    config = run_config(args, attention, seed)
+    run_path = os.path.join(config.output_dir, "summary.json")
+    record_path = _record_path(args, attention, seed)
+    if os.path.exists(run_path):
+        summary = _read_summary(run_path, config, metric)
+        if record_path and not os.path.exists(record_path):
+            _write_record(record_path, summary)
+        return summary
+    if record_path and os.path.exists(record_path):
+        return _read_summary(record_path, config, metric)
+    return None
+
+
 def train_all(args):
     """Trains every (attention, seed) run not finished yet; returns their summaries."""
     from tqdm import tqdm
@@ -136,34 +219,58 @@ def train_all(args):
     jobs = [(a, s) for s in range(args.seeds) for a in args.attentions]
     summaries = {}
     for attention, seed in tqdm(jobs, desc="runs", unit="run", file=sys.stdout):
-        config = run_config(args, attention, seed)
-        path = os.path.join(config.output_dir, "summary.json")
-        if os.path.exists(path):
-            with open(path) as file:
-                summaries[attention, seed] = json.load(file)
-            continue
-        started = time.time()
-        summary = train(config, verbose=0)
-        summary["timing"]["run_seconds"] = round(time.time() - started, 2)
-        with open(path, "w") as file:
-            json.dump(summary, file, indent=2)
-        tqdm.write(f"{attention} seed {seed}: {label} {summary['val'][metric]:.4f} "
-                   f"({summary['timing']['run_seconds']:.0f} s)", file=sys.stdout)
+        summary = finished_run(args, attention, seed)
+        if summary is None:
+            config = run_config(args, attention, seed)
+            started = time.time()
+            summary = train(config, verbose=0)
+            summary["timing"]["run_seconds"] = round(time.time() - started, 2)
+            with open(os.path.join(config.output_dir, "summary.json"), "w") as file:
+                json.dump(summary, file, indent=2)
+            if args.record_dir:
+                _write_record(_record_path(args, attention, seed), summary)
+            tqdm.write(f"{attention} seed {seed}: {label} {summary['val'][metric]:.4f} "
+                       f"({summary['timing']['run_seconds']:.0f} s)", file=sys.stdout)
         summaries[attention, seed] = summary
     return summaries
 
 
+def finished_seeds(args):
+    """The summaries of seeds 0..n-1, n the number of seeds every attention has finished."""
+    summaries = {}
+    for seed in range(args.seeds):
+        found = {a: finished_run(args, a, seed) for a in args.attentions}
+        if any(summary is None for summary in found.values()):
+            break
+        summaries.update({(a, seed): summary for a, summary in found.items()})
+    return summaries, len(summaries) // len(args.attentions)
+
+
+def _architecture(args, summary):
+    """A freshly built model of a run's architecture (its weights do not change the timing)."""
+    from keras_psa.models import ArchitectureSpec
+    from keras_psa.training.train_keypoints import build_keypoint_model
+
+    config = summary["config"]
+    if args.task == "keypoints":
+        return build_keypoint_model(config, summary["dataset"]["num_joints"])
+    size = config["image_size"]
+    return ArchitectureSpec.from_config(config).build_segmentation_model(
+        summary["dataset"]["num_classes"], input_shape=(size, size, 3))
+
+
 def tflite_latencies(args, summaries):
-    """fp32 TFLite latency (batch 1, XNNPACK) of each attention's seed-0 model, interleaved."""
+    """fp32 TFLite latency (batch 1, XNNPACK) of each attention's architecture, interleaved."""
     from keras_psa.export import convert_model
     from keras_psa.export.tflite.latency import measure_latency
 
+    folder = os.path.join(args.output_dir, "latency")
+    os.makedirs(folder, exist_ok=True)
     paths = {}
     for attention in args.attentions:
-        run = summaries[attention, 0]
-        path = os.path.join(os.path.dirname(run["files"]["model"]), "model_float32.tflite")
-        if not os.path.exists(path):
-            convert_model(run["files"]["model"], path, quantization="float32")
+        path = os.path.join(folder, f"{attention}_float32.tflite")
+        convert_model(_architecture(args, summaries[attention, 0]), path,
+                      quantization="float32")
         paths[attention] = path
     measured = measure_latency(list(paths.values()), num_threads=args.latency_threads,
                                runs=args.latency_runs)
@@ -174,11 +281,11 @@ def _std(values):
     return float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
 
-def aggregate(args, summaries, latencies):
+def aggregate(args, summaries, latencies, num_seeds):
     from keras_psa.training import paired_difference
 
     (primary, _), (secondary, _) = METRICS[args.task]
-    seeds = range(args.seeds)
+    seeds = range(num_seeds)
     values = {a: np.array([summaries[a, s]["val"][primary] for s in seeds])
               for a in args.attentions}
     rows = []
@@ -199,6 +306,7 @@ def aggregate(args, summaries, latencies):
             "tflite_fp32_ms": latencies[attention]["median_ms"],
             "train_seconds": float(np.mean([r["timing"]["train_seconds_this_process"]
                                             for r in runs])),
+            "run_seconds": float(sum(r["timing"].get("run_seconds") or 0.0 for r in runs)),
         })
     return rows
 
@@ -211,20 +319,29 @@ def _difference_cell(difference):
     return f"{difference['mean']:+.4f} [{difference['low']:+.4f}, {difference['high']:+.4f}]"
 
 
-def markdown(args, rows, study_seconds):
+def _machines(summaries):
+    return sorted({summary.get("machine", {}).get("cpu", "this machine")
+                   for summary in summaries.values()})
+
+
+def markdown(args, rows, num_seeds, summaries):
     (_, primary), (_, secondary) = METRICS[args.task]
     size = ("x".join(map(str, args.image_size)) if args.task == "keypoints"
             else f"{args.image_size}x{args.image_size}")
+    compute = sum(row["run_seconds"] for row in rows)
+    reached = (f"{num_seeds} paired seed(s) each" if num_seeds == args.seeds
+               else f"{num_seeds} of {args.seeds} paired seeds each so far")
     lines = [
         f"Task `{args.task}`, dataset `{args.dataset}` {size}, {args.backbone} "
         f"(alpha {args.alpha}) + {args.head} head (filters {args.head_filters}), attention at "
         f"{','.join(args.attention_positions)} ({args.psa_variant} PSA); {args.epochs} epochs x "
         f"{args.steps_per_epoch} steps, batch {args.batch_size}, AdamW lr {args.lr} cosine; "
-        f"{args.seeds} paired seed(s) each (seed s: same data order, same initialisation "
+        f"{reached} (seed s: same data order, same initialisation "
         f"seed). Difference to none: mean of the per-seed differences and its 95% Student-t "
         f"confidence interval. Latency: fp32 TFLite, batch 1, XNNPACK, "
         f"{args.latency_threads} thread(s), median of {args.latency_runs} interleaved runs. "
-        f"Study wall time: {study_seconds / 60:.1f} min.",
+        f"Training and evaluation: {compute / 60:.1f} min over {len(summaries)} runs on "
+        f"{'; '.join(_machines(summaries))}.",
         "",
         f"| attention | {primary} | difference to none (95% CI) | {secondary} | params | "
         "MACs | TFLite fp32 ms | train s/run |",
@@ -283,22 +400,28 @@ def chart(rows, path, title, label):
 
 def main(argv=None):
     args = parse_args(argv)
-    started = time.time()
     os.makedirs(args.output_dir, exist_ok=True)
-    summaries = train_all(args)
+    if args.report_only:
+        summaries, num_seeds = finished_seeds(args)
+        if not num_seeds:
+            raise SystemExit("--report-only: no seed has a finished run of every attention "
+                             f"({','.join(args.attentions)}) in {args.output_dir} or "
+                             f"--record-dir {args.record_dir}.")
+    else:
+        summaries, num_seeds = train_all(args), args.seeds
     print("Converting to fp32 TFLite and timing ...", flush=True)
     latencies = tflite_latencies(args, summaries)
-    rows = aggregate(args, summaries, latencies)
-    study_seconds = time.time() - started
-    table = markdown(args, rows, study_seconds)
+    rows = aggregate(args, summaries, latencies, num_seeds)
+    table = markdown(args, rows, num_seeds, summaries)
     with open(os.path.join(args.output_dir, "study.md"), "w") as file:
         file.write(table)
     with open(os.path.join(args.output_dir, "study.json"), "w") as file:
         json.dump({"args": {k: v for k, v in vars(args).items()}, "rows": rows,
-                   "study_seconds": study_seconds}, file, indent=2)
+                   "seeds_reached": num_seeds, "machines": _machines(summaries)},
+                  file, indent=2)
     chart(rows, os.path.join(args.output_dir, "study.png"),
           f"{args.task}, {args.dataset}: attention blocks at equal budget "
-          f"({args.seeds} paired seeds)", METRICS[args.task][0][1])
+          f"({num_seeds} paired seeds)", METRICS[args.task][0][1])
     print(table)
     return 0
 

@@ -43,9 +43,13 @@ TINY = ("--attentions", "none,psa_p", "--seeds", "2", "--epochs", "1", "--steps-
         "0.35", "--head-filters", "16", "--latency-runs", "3")
 
 
+def _run(output_dir, *args):
+    return subprocess.run([sys.executable, SCRIPT, *TINY, *args, "--output-dir", output_dir],
+                          env=script_env(), capture_output=True, text=True, timeout=900)
+
+
 def _study(output_dir, *args):
-    result = subprocess.run([sys.executable, SCRIPT, *TINY, *args, "--output-dir", output_dir],
-                            env=script_env(), capture_output=True, text=True, timeout=900)
+    result = _run(output_dir, *args)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     with open(os.path.join(output_dir, "study.json")) as file:
         rows = {row["attention"]: row for row in json.load(file)["rows"]}
@@ -73,10 +77,48 @@ def _check_paired_rows(rows, metric):
 
 @pytest.mark.slow
 def test_tiny_segmentation_study_writes_paired_differences(tmp_path):
-    rows, table = _study(str(tmp_path / "study"))
+    records = tmp_path / "records"
+    rows, table = _study(str(tmp_path / "study"), "--record-dir", str(records))
     _check_paired_rows(rows, "mean_iou")
     assert "| psa_p |" in table and "| none |" in table
     assert "val mean IoU" in table and "difference to none (95% CI)" in table
+    assert "2 paired seed(s) each" in table
+
+    # One record per run, without the run folder's file paths, with the CPU it ran on.
+    names = sorted(os.listdir(records))
+    assert names == ["none_seed0.json", "none_seed1.json", "psa_p_seed0.json",
+                     "psa_p_seed1.json"]
+    for name in names:
+        with open(records / name) as file:
+            record = json.load(file)
+        assert "files" not in record and record["machine"]["cpu"]
+        assert record["timing"]["run_seconds"] > 0
+    with open(records / "psa_p_seed1.json") as file:
+        assert json.load(file)["val"]["mean_iou"] == rows["psa_p"]["value_runs"][1]
+
+    # A new output folder with the same records trains nothing and gives the same rows.
+    again, _ = _study(str(tmp_path / "elsewhere"), "--record-dir", str(records))
+    assert not os.path.exists(tmp_path / "elsewhere" / "runs")
+    assert [again[a]["value_runs"] for a in again] == [rows[a]["value_runs"] for a in rows]
+
+    # --report-only tabulates the seeds every attention has reached, and says so.
+    (records / "none_seed1.json").unlink()
+    partial, table = _study(str(tmp_path / "report"), "--record-dir", str(records),
+                            "--report-only", "--seeds", "3")
+    assert "1 of 3 paired seeds each so far" in table
+    assert partial["psa_p"]["value_runs"] == rows["psa_p"]["value_runs"][:1]
+    assert partial["psa_p"]["difference_to_none"]["low"] is None
+
+    # A record of another recipe, or a corrupt one, is refused by name.
+    result = _run(str(tmp_path / "report"), "--record-dir", str(records), "--report-only",
+                  "--lr", "0.5")
+    assert result.returncode != 0
+    assert "none_seed0.json was trained with another recipe: learning_rate" in result.stderr
+    (records / "psa_p_seed0.json").write_text("{not json")
+    result = _run(str(tmp_path / "report"), "--record-dir", str(records), "--report-only")
+    assert result.returncode != 0
+    assert "psa_p_seed0.json is not a finished run's summary" in result.stderr
+    assert "Delete it to train that run again" in result.stderr
 
 
 @pytest.mark.slow
