@@ -13,6 +13,7 @@ from keras_psa.quantization.qat_finetune import results_table
 from keras_psa.quantization.qat_task import qat_task
 from tests.installed_tools import tool
 from tests.training.script_runner import ROOT
+from tests.training.script_runner import load_script
 from tests.training.script_runner import script_env
 
 pytestmark = pytest.mark.flavor_independent
@@ -86,13 +87,7 @@ def test_qat_task_follows_the_float_run_and_its_overrides():
 
 
 def _pipeline_module():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "pipeline_script", os.path.join(ROOT, "examples", "pipeline.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("examples", "pipeline.py")
 
 
 def test_pipeline_report_says_which_data_and_how_much():

@@ -1,24 +1,21 @@
 """scripts/export_path_survey.py: resuming from the committed survey, and its table."""
 
-import importlib.util
 import json
 import os
 import shutil
 
 import pytest
 
+from tests.training.script_runner import ROOT
+from tests.training.script_runner import load_script
+
 pytestmark = pytest.mark.keras3_only
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COMMITTED = os.path.join(ROOT, "docs", "export_paths.json")
 
 
 def _survey():
-    spec = importlib.util.spec_from_file_location(
-        "export_path_survey", os.path.join(ROOT, "scripts", "export_path_survey.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("scripts", "export_path_survey.py")
 
 
 def _rows():

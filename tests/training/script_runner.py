@@ -1,5 +1,6 @@
 """Runs the installed keras-psa-train command in a subprocess (tests only)."""
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -41,3 +42,12 @@ def run_script(args, prelude=None, timeout=600):
     process = start_script(args, prelude)
     output, _ = process.communicate(timeout=timeout)
     return process.returncode, output
+
+
+def load_script(*path):
+    """Imports the script at ROOT/`path` (e.g. "examples", "pipeline.py") as a module."""
+    name = os.path.splitext(path[-1])[0]
+    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, *path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
