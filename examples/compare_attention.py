@@ -286,22 +286,27 @@ def aggregate(args, summaries, latencies, num_seeds):
 
     (primary, _), (secondary, _) = METRICS[args.task]
     seeds = range(num_seeds)
-    values = {a: np.array([summaries[a, s]["val"][primary] for s in seeds])
-              for a in args.attentions}
+    values = {(a, metric): np.array([summaries[a, s]["val"][metric] for s in seeds])
+              for a in args.attentions for metric in (primary, secondary)}
+
+    def difference(attention, metric):
+        if "none" not in args.attentions or attention == "none":
+            return None
+        return paired_difference(values[attention, metric], values["none", metric])
+
     rows = []
     for attention in args.attentions:
         runs = [summaries[attention, seed] for seed in seeds]
-        other = np.array([run["val"][secondary] for run in runs])
-        difference = None
-        if "none" in values and attention != "none":
-            difference = paired_difference(values[attention], values["none"])
+        value, other = values[attention, primary], values[attention, secondary]
         rows.append({
             "attention": attention, "metric": primary,
-            "value": float(values[attention].mean()), "value_std": _std(values[attention]),
-            "value_runs": values[attention].tolist(),
-            "difference_to_none": difference,
+            "value": float(value.mean()), "value_std": _std(value),
+            "value_runs": value.tolist(),
+            "difference_to_none": difference(attention, primary),
             "secondary_metric": secondary,
             "secondary": float(other.mean()), "secondary_std": _std(other),
+            "secondary_runs": other.tolist(),
+            "secondary_difference_to_none": difference(attention, secondary),
             "params": runs[0]["model"]["params"], "macs": runs[0]["model"]["macs"],
             "tflite_fp32_ms": latencies[attention]["median_ms"],
             "train_seconds": float(np.mean([r["timing"]["train_seconds_this_process"]
@@ -343,29 +348,44 @@ def markdown(args, rows, num_seeds, summaries):
         f"Training and evaluation: {compute / 60:.1f} min over {len(summaries)} runs on "
         f"{'; '.join(_machines(summaries))}.",
         "",
-        f"| attention | {primary} | difference to none (95% CI) | {secondary} | params | "
-        "MACs | TFLite fp32 ms | train s/run |",
-        "|---|---|---|---|---:|---:|---:|---:|",
+        f"| attention | {primary} | {primary}: difference to none (95% CI) | {secondary} | "
+        f"{secondary}: difference to none (95% CI) | params | MACs | TFLite fp32 ms | "
+        "train s/run |",
+        "|---|---|---|---|---|---:|---:|---:|---:|",
     ]
     for row in rows:
         lines.append(
             f"| {row['attention']} | {row['value']:.4f} ± {row['value_std']:.4f} | "
             f"{_difference_cell(row['difference_to_none'])} | "
             f"{row['secondary']:.4f} ± {row['secondary_std']:.4f} | "
+            f"{_difference_cell(row['secondary_difference_to_none'])} | "
             f"{row['params']:,} | {row['macs'] / 1e6:.2f} M | {row['tflite_fp32_ms']:.2f} | "
             f"{row['train_seconds']:.0f} |"
         )
     return "\n".join(lines) + "\n"
 
 
-def chart(rows, path, title, label):
+def _difference_panel(axes, rows, key, label):
+    paired = [r for r in rows if r[key] is not None]
+    for index, row in enumerate(paired):
+        difference = row[key]
+        error = None if difference["low"] is None else [[difference["mean"] - difference["low"]],
+                                                        [difference["high"] - difference["mean"]]]
+        axes.errorbar([index], [difference["mean"]], yerr=error, fmt="o", capsize=5)
+    axes.axhline(0.0, color="gray", linewidth=1)
+    axes.set_xticks(range(len(paired)), [r["attention"] for r in paired])
+    axes.set_ylabel(f"{label}: paired difference to none (95% CI)")
+
+
+def chart(rows, path, title, labels):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    label, secondary_label = labels
     names = [row["attention"] for row in rows]
-    figure, (left, middle, right) = plt.subplots(1, 3, figsize=(15, 4))
+    figure, (left, middle, second, right) = plt.subplots(1, 4, figsize=(20, 4))
     left.bar(names, [r["value"] for r in rows], yerr=[r["value_std"] for r in rows],
              capsize=5, color="tab:blue", alpha=0.8)
     for index, row in enumerate(rows):
@@ -374,15 +394,8 @@ def chart(rows, path, title, label):
     left.set_ylabel(f"{label} (mean ± std, dots: seeds)")
     low = min(min(r["value_runs"]) for r in rows)
     left.set_ylim(max(0.0, low - 0.05), None)
-    paired = [r for r in rows if r["difference_to_none"] is not None]
-    for index, row in enumerate(paired):
-        difference = row["difference_to_none"]
-        error = None if difference["low"] is None else [[difference["mean"] - difference["low"]],
-                                                        [difference["high"] - difference["mean"]]]
-        middle.errorbar([index], [difference["mean"]], yerr=error, fmt="o", capsize=5)
-    middle.axhline(0.0, color="gray", linewidth=1)
-    middle.set_xticks(range(len(paired)), [r["attention"] for r in paired])
-    middle.set_ylabel(f"{label}: paired difference to none (95% CI)")
+    _difference_panel(middle, rows, "difference_to_none", label)
+    _difference_panel(second, rows, "secondary_difference_to_none", secondary_label)
     right.errorbar([r["tflite_fp32_ms"] for r in rows], [r["value"] for r in rows],
                    yerr=[r["value_std"] for r in rows], fmt="o", capsize=4)
     for row in rows:
@@ -421,7 +434,7 @@ def main(argv=None):
                   file, indent=2)
     chart(rows, os.path.join(args.output_dir, "study.png"),
           f"{args.task}, {args.dataset}: attention blocks at equal budget "
-          f"({num_seeds} paired seeds)", METRICS[args.task][0][1])
+          f"({num_seeds} paired seeds)", [name for _, name in METRICS[args.task]])
     print(table)
     return 0
 

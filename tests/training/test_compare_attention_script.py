@@ -73,6 +73,11 @@ def _check_paired_rows(rows, metric):
     expected = paired_difference(rows["psa_p"]["value_runs"], rows["none"]["value_runs"])
     assert rows["psa_p"]["difference_to_none"] == expected
     assert expected["low"] <= expected["mean"] <= expected["high"]
+    # ... and the same for the secondary metric.
+    assert rows["none"]["secondary_difference_to_none"] is None
+    assert rows["psa_p"]["secondary_difference_to_none"] == paired_difference(
+        rows["psa_p"]["secondary_runs"], rows["none"]["secondary_runs"])
+    assert all(len(row["secondary_runs"]) == 2 for row in rows.values())
 
 
 @pytest.mark.slow
@@ -81,7 +86,8 @@ def test_tiny_segmentation_study_writes_paired_differences(tmp_path):
     rows, table = _study(str(tmp_path / "study"), "--record-dir", str(records))
     _check_paired_rows(rows, "mean_iou")
     assert "| psa_p |" in table and "| none |" in table
-    assert "val mean IoU" in table and "difference to none (95% CI)" in table
+    assert "val mean IoU: difference to none (95% CI)" in table
+    assert "val pixel acc.: difference to none (95% CI)" in table
     assert "2 paired seed(s) each" in table
 
     # One record per run, without the run folder's file paths, with the CPU it ran on.
