@@ -336,11 +336,14 @@ def _score_lines(args, folder, train_summary, qat_summary):
         sizes[label] = os.path.getsize(os.path.join(folder, f"{name}.tflite"))
     lines = ["## Validation keypoints", "",
              "| model | OKS AP | AP50 | AP75 | PCK@0.1 | mean error (px) | shift vs float "
-             "Keras (px) | .tflite bytes |", "|---|---|---|---|---|---|---|---|"]
+             "Keras (px) | vs QAT Keras (px) | .tflite bytes |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name, v in scores.items():
+        vs_qat = v.get("shift_vs_qat_keras_px")
         lines.append(f"| {name} | {v['oks_ap']:.4f} | {v['oks_ap50']:.4f} | "
                      f"{v['oks_ap75']:.4f} | {v['pck']:.4f} | {v['mean_error_px']:.2f} | "
-                     f"{v['shift_vs_float_keras_px']:.2f} | {sizes.get(name, '')} |")
+                     f"{v['shift_vs_float_keras_px']:.2f} | "
+                     f"{'' if vs_qat is None else f'{vs_qat:.2f}'} | {sizes.get(name, '')} |")
     return lines
 
 

@@ -282,14 +282,17 @@ FILE_NAMES = {"qat_int8": "QAT int8 (TFLite)",
 
 def evaluate(task, float_model, qat_model, files, float_score=None):
     """Step 4: validation scores of the Keras models and of every file (mean IoU;
-    for keypoints OKS AP, PCK and the keypoint shift from float Keras).
+    for keypoints OKS AP, PCK and the keypoint shift from float Keras and, for the
+    QAT files, from fake-quant Keras).
     `float_score`: the float model's, when measured already."""
     if float_score is None:
         float_score = task.score_keras(float_model, float_model)
     scores = {"float (Keras)": float_score,
-              "QAT fake-quant (Keras)": task.score_keras(qat_model, float_model)}
+              "QAT fake-quant (Keras)": task.score_keras(qat_model, float_model, qat_model)}
     for name, (path, _, _) in files.items():
-        scores[FILE_NAMES[name]] = task.score_tflite(path, float_model)
+        # A QAT file is converted from the fake-quant model; a PTQ file from the float one.
+        reference = qat_model if name.startswith("qat") else None
+        scores[FILE_NAMES[name]] = task.score_tflite(path, float_model, reference)
     return scores
 
 

@@ -129,11 +129,13 @@ class _SegmentationTask(_Task):
     def representative(self):
         return self.dataset
 
-    def score_keras(self, model, float_model=None):
+    def score_keras(self, model, float_model=None, qat_model=None):
+        # The segmentation scores need no reference model: labels = Keras' is a parity
+        # figure of the files.
         evaluated = model.evaluate(self.val_data()[0], verbose=0, return_dict=True)
         return float(evaluated["mean_iou"])
 
-    def score_tflite(self, path, float_model=None):
+    def score_tflite(self, path, float_model=None, qat_model=None):
         return tflite_mean_iou(path, self.val_data()[0], self.num_classes, self.ignore_label)
 
     def results_lines(self, results):
@@ -156,7 +158,7 @@ class _KeypointTask(_Task):
         self.foreground_weight = summary["config"].get("foreground_weight", 0.0)
         self.val_examples = summary["config"].get("val_examples")
         self._examples = None
-        self._float_predictions = None
+        self._reference_predictions = {}
 
     @staticmethod
     def _image_size(value):
@@ -219,42 +221,55 @@ class _KeypointTask(_Task):
                                               seed=self.data_seed,
                                               num_examples=self.train_examples)
 
-    def _scores(self, predict, float_model):
+    def _reference(self, model):
+        # Keyed by the model object: the float and the fake-quant model are each
+        # predicted once however many files are scored against them.
+        key = id(model)
+        if key not in self._reference_predictions:
+            self._reference_predictions[key] = (model, predict_keypoints(
+                lambda images: model.predict(images, verbose=0), self.examples()["images"],
+                self.image_size, self.sigma, batch_size=self.batch_size))
+        return self._reference_predictions[key][1]
+
+    def _scores(self, predict, float_model, qat_model=None):
         examples = self.examples()
         predictions = predict_keypoints(predict, examples["images"], self.image_size,
                                         self.sigma, batch_size=self.batch_size)
         scores = score_keypoints(predictions, examples)
         result = {"oks_ap": scores.ap, "oks_ap50": scores.ap50, "oks_ap75": scores.ap75,
                   "pck": scores.pck, "mean_error_px": scores.mean_error_px}
-        if float_model is not None:
-            if self._float_predictions is None:
-                self._float_predictions = predict_keypoints(
-                    lambda images: float_model.predict(images, verbose=0), examples["images"],
-                    self.image_size, self.sigma, batch_size=self.batch_size)
-            result["shift_vs_float_keras_px"] = mean_keypoint_shift(
-                predictions, self._float_predictions, examples["visibility"])
+        for key, model in (("shift_vs_float_keras_px", float_model),
+                           ("shift_vs_qat_keras_px", qat_model)):
+            if model is not None:
+                result[key] = mean_keypoint_shift(predictions, self._reference(model),
+                                                  examples["visibility"])
         return result
 
-    def score_keras(self, model, float_model=None):
-        return self._scores(lambda images: model.predict(images, verbose=0), float_model)
+    def score_keras(self, model, float_model=None, qat_model=None):
+        return self._scores(lambda images: model.predict(images, verbose=0), float_model,
+                            qat_model)
 
-    def score_tflite(self, path, float_model=None):
+    def score_tflite(self, path, float_model=None, qat_model=None):
+        """OKS AP, PCK and mean error of a file; with `float_model` / `qat_model`, the
+        mean distance of its keypoints from theirs (a QAT file's from the fake-quant
+        model it was converted from: what conversion moved, apart from what QAT did)."""
         interpreter = make_interpreter(path, xnnpack=True)
 
         def predict(images):
             return np.concatenate([run_tflite(path, image[None], interpreter=interpreter)[0]
                                    for image in images])
 
-        return self._scores(predict, float_model)
+        return self._scores(predict, float_model, qat_model)
 
     def results_lines(self, results):
         lines = ["| model | val OKS AP | AP50 | AP75 | PCK@0.1 | keypoint shift vs float "
-                 "Keras (px) |", "|---|---|---|---|---|---|"]
+                 "Keras (px) | vs QAT Keras (px) |", "|---|---|---|---|---|---|---|"]
         for name, value in results.items():
-            shift = value.get("shift_vs_float_keras_px")
+            shifts = [value.get(key) for key in ("shift_vs_float_keras_px",
+                                                 "shift_vs_qat_keras_px")]
             lines.append(f"| {name} | {value['oks_ap']:.4f} | {value['oks_ap50']:.4f} | "
                          f"{value['oks_ap75']:.4f} | {value['pck']:.4f} | "
-                         f"{'-' if shift is None else f'{shift:.3f}'} |")
+                         + " | ".join("-" if v is None else f"{v:.3f}" for v in shifts) + " |")
         return lines
 
 

@@ -65,10 +65,13 @@ def test_results_table_lists_every_model():
     assert "| float (Keras) | 0.5000 |" in table and "| QAT int8 (TFLite) | 0.2500 |" in table
     scores = {"oks_ap": 0.5, "oks_ap50": 0.75, "oks_ap75": 0.25, "pck": 0.625}
     table = results_table({"float (Keras)": scores,
-                           "PTQ int8 (TFLite)": {**scores, "shift_vs_float_keras_px": 0.125}},
+                           "PTQ int8 (TFLite)": {**scores, "shift_vs_float_keras_px": 0.125},
+                           "QAT int8 (TFLite)": {**scores, "shift_vs_float_keras_px": 2.5,
+                                                 "shift_vs_qat_keras_px": 0.375}},
                           qat_task(_summary("keypoints")))
-    assert "| float (Keras) | 0.5000 | 0.7500 | 0.2500 | 0.6250 | - |" in table
-    assert "| PTQ int8 (TFLite) | 0.5000 | 0.7500 | 0.2500 | 0.6250 | 0.125 |" in table
+    assert "| float (Keras) | 0.5000 | 0.7500 | 0.2500 | 0.6250 | - | - |" in table
+    assert "| PTQ int8 (TFLite) | 0.5000 | 0.7500 | 0.2500 | 0.6250 | 0.125 | - |" in table
+    assert "| QAT int8 (TFLite) | 0.5000 | 0.7500 | 0.2500 | 0.6250 | 2.500 | 0.375 |" in table
 
 
 def test_qat_task_follows_the_float_run_and_its_overrides():
@@ -105,3 +108,25 @@ def test_pipeline_report_says_which_data_and_how_much():
     assert "`--long`" not in " ".join(pipeline._data_lines(long_args, summary))
     args.dataset = "dir:/somewhere"
     assert pipeline._data_lines(args, summary) == []
+
+
+def test_pipeline_keypoint_table_has_both_shifts_of_every_file(tmp_path):
+    pipeline = _pipeline_module()
+    args = pipeline.parse_args(["--task", "keypoints", "--output-dir", str(tmp_path)])
+    scores = {"oks_ap": 0.5, "oks_ap50": 0.75, "oks_ap75": 0.25, "pck": 0.625,
+              "mean_error_px": 3.0, "shift_vs_float_keras_px": 1.5}
+    float_scores = {name: dict(scores, shift_vs_float_keras_px=0.0) for name in ("float32",
+                                                                                  "float16")}
+    (tmp_path / "float_keypoint_scores.json").write_text(json.dumps(float_scores))
+    for name in float_scores:
+        (tmp_path / f"{name}.tflite").write_bytes(b"x" * 7)
+    qat_summary = {"sizes_bytes": {"qat_int8": 11, "qat_int8_xnnpack": 12, "ptq_int8": 13},
+                   "val_keypoints": {"QAT int8 (TFLite)": dict(scores,
+                                                               shift_vs_qat_keras_px=0.25),
+                                     "PTQ int8 (TFLite)": scores}}
+    lines = pipeline._score_lines(args, str(tmp_path), {}, qat_summary)
+    assert "vs QAT Keras (px)" in lines[2]
+    figures = "| 0.5000 | 0.7500 | 0.2500 | 0.6250 | 3.00 |"
+    assert f"| QAT int8 (TFLite) {figures} 1.50 | 0.25 | 11 |" in lines
+    assert f"| PTQ int8 (TFLite) {figures} 1.50 |  | 13 |" in lines
+    assert f"| float16 (TFLite) {figures} 0.00 |  | 7 |" in lines

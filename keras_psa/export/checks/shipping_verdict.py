@@ -47,6 +47,8 @@ class FileVerdict:
         oks_ap: validation OKS AP of a heatmap model's file, or None.
         keypoint_shift_px: mean distance of its keypoints from the float Keras
             model's, in input pixels, or None.
+        keypoint_shift_vs_qat_px: a QAT file's, from the fake-quant Keras model
+            it was converted from, or None.
         labels_vs_keras: share of pixels with the reference Keras model's label.
         labels_gpu_vs_cpu: share of pixels with the same label on the GPU as on the CPU.
         checks: {check name: "passed" / "failed" / "unavailable" / "n/a"}.
@@ -59,6 +61,7 @@ class FileVerdict:
     mean_iou: float = None
     oks_ap: float = None
     keypoint_shift_px: float = None
+    keypoint_shift_vs_qat_px: float = None
     labels_vs_keras: float = None
     labels_gpu_vs_cpu: float = None
     checks: dict = dataclasses.field(default_factory=dict)
@@ -84,7 +87,8 @@ def _percent(value):
 
 def file_verdict(spec, checks, mean_iou=None, keypoints=None):
     """A `FileVerdict` from the check dicts (`CheckResult.to_dict()`) of one file;
-    `keypoints`: the file's keypoint scores (`oks_ap`, `shift_vs_float_keras_px`)."""
+    `keypoints`: the file's keypoint scores (`oks_ap`, `shift_vs_float_keras_px`,
+    `shift_vs_qat_keras_px`)."""
     key, file, target, applicable, not_applicable = spec
     by_name = {check["name"]: check for check in checks}
     statuses, reasons = {}, {}
@@ -102,6 +106,7 @@ def file_verdict(spec, checks, mean_iou=None, keypoints=None):
     return FileVerdict(key, file, target, mean_iou=mean_iou,
                        oks_ap=keypoints.get("oks_ap"),
                        keypoint_shift_px=keypoints.get("shift_vs_float_keras_px"),
+                       keypoint_shift_vs_qat_px=keypoints.get("shift_vs_qat_keras_px"),
                        labels_vs_keras=parity.get("label_agreement"),
                        labels_gpu_vs_cpu=min(gpu_values) if gpu_values else None,
                        checks=statuses, reasons=reasons)
@@ -117,7 +122,7 @@ def _figure(value, spec):
 
 def verdict_table(verdicts, task="segmentation"):
     """Markdown: one row per file, then the criteria and every reason. `task`:
-    "segmentation" (mean IoU, label agreement) or "keypoints" (OKS AP, keypoint shift)."""
+    "segmentation" (mean IoU, label agreement) or "keypoints" (OKS AP, keypoint shifts)."""
     if task not in ("segmentation", "keypoints"):
         raise ValueError("`task` must be 'segmentation' or 'keypoints'. "
                          f"Received: task={task!r}")
@@ -125,7 +130,7 @@ def verdict_table(verdicts, task="segmentation"):
     if task == "segmentation":
         figures = ("val mean IoU", "labels = Keras", "GPU labels = CPU")
     else:
-        figures = ("val OKS AP", "keypoint shift vs float Keras (px)")
+        figures = ("val OKS AP", "keypoint shift vs float Keras (px)", "vs QAT Keras (px)")
     lines = [f"| file | for | {' | '.join(figures)} | " + " | ".join(names) + " | verdict |",
              "|---|---|" + "---|" * len(figures) + "---|" * len(names) + "---|"]
     for v in verdicts:
@@ -133,7 +138,8 @@ def verdict_table(verdicts, task="segmentation"):
             cells = (_figure(v.mean_iou, ".4f"), _percent(v.labels_vs_keras),
                      _percent(v.labels_gpu_vs_cpu))
         else:
-            cells = (_figure(v.oks_ap, ".4f"), _figure(v.keypoint_shift_px, ".2f"))
+            cells = (_figure(v.oks_ap, ".4f"), _figure(v.keypoint_shift_px, ".2f"),
+                     _figure(v.keypoint_shift_vs_qat_px, ".2f"))
         lines.append(f"| `{v.file}` | {v.target} | {' | '.join(cells)} | "
                      + " | ".join(_MARKS[v.checks.get(n)] for n in names) + f" | {v.verdict} |")
     lines += ["", "Criteria (unchanged thresholds):", ""]

@@ -2,13 +2,14 @@
 
 import pytest
 
+from keras_psa.export.checks.shipping_verdict import COMPARISON_FILES
 from keras_psa.export.checks.shipping_verdict import SHIPPED_FILES
 from keras_psa.export.checks.shipping_verdict import file_verdict
 from keras_psa.export.checks.shipping_verdict import verdict_table
 
 pytestmark = pytest.mark.flavor_independent
 
-SPECS = {spec[0]: spec for spec in SHIPPED_FILES}
+SPECS = {spec[0]: spec for spec in SHIPPED_FILES + COMPARISON_FILES}
 
 
 def _check(name, status, message="", **details):
@@ -56,13 +57,17 @@ def test_a_check_that_did_not_run_is_not_a_pass():
 
 def test_a_heatmap_file_is_judged_by_oks_ap_and_keypoint_shift():
     verdict = file_verdict(SPECS["qat_int8_xnnpack"], _all_passed(),
-                           keypoints={"oks_ap": 0.4321, "shift_vs_float_keras_px": 0.587})
+                           keypoints={"oks_ap": 0.4321, "shift_vs_float_keras_px": 0.587,
+                                      "shift_vs_qat_keras_px": 0.125})
     assert verdict.oks_ap == pytest.approx(0.4321) and verdict.mean_iou is None
-    table = verdict_table([verdict], task="keypoints")
+    ptq = file_verdict(SPECS["ptq_int8"], _all_passed(),
+                       keypoints={"oks_ap": 0.25, "shift_vs_float_keras_px": 1.5})
+    table = verdict_table([verdict, ptq], task="keypoints")
     header = table.splitlines()[0]
-    assert "val OKS AP" in header and "keypoint shift" in header
+    assert "val OKS AP" in header and "keypoint shift" in header and "vs QAT Keras" in header
     assert "mean IoU" not in header and "labels = Keras" not in header
-    assert "| 0.4321 | 0.59 |" in table
+    assert "| 0.4321 | 0.59 | 0.12 |" in table
+    assert "| 0.2500 | 1.50 | - |" in table
 
 
 def test_verdict_table_refuses_an_unknown_task():
