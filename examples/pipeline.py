@@ -452,6 +452,7 @@ def main(argv=None):
         _stage("NPU compilation (LiteRT AOT, Intel OpenVINO)", [
             _script("conversion", "compile_npu.py"), os.path.join(qat_dir, "qat_int8.tflite"),
             "--target", "intel_openvino:LNL", "--intel-openvino-device", "cpu",
+            "--images", args.dataset, "--num-inputs", "8",
             "--output-dir", npu_dir], timings, allowed_codes=(0, 1, 3))
     timings["this invocation"] = round(time.time() - started, 1)
     timings["all stages"] = round(sum(v for k, v in timings.items()

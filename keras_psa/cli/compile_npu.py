@@ -2,9 +2,11 @@
 
 Per target: ops offloaded per subgraph, partitions, the ops left on the CPU by
 name, compiled size and time; where the compiled model can run here (Intel
-OpenVINO), a run through LiteRT's CompiledModel against the CPU interpreter
-(label agreement, share of int8 outputs within 1/2/3 steps). Writes the
-compiled models and <name>.npu_report.json/.md into --output-dir.
+OpenVINO), a run through LiteRT's CompiledModel against the CPU interpreter on
+--images (real ones: a trained int8 model fed noise runs outside the ranges it
+was calibrated for) or random images: label agreement of segmentation logits,
+peak agreement of keypoint heatmaps, share of int8 outputs within 1/2/3 steps.
+Writes the compiled models and <name>.npu_report.json/.md into --output-dir.
 
 TARGET is VENDOR:SOC, VENDOR a module under ai_edge_litert.aot.vendors
 (google_tensor, intel_openvino, mediatek, qualcomm, samsung) and SOC one of
@@ -17,7 +19,7 @@ error names the package and how to provide it).
 
 Examples:
     keras-psa-compile-npu model_int8.tflite --target intel_openvino:LNL \\
-        --intel-openvino-device cpu --output-dir npu/
+        --intel-openvino-device cpu --images digits --num-inputs 8 --output-dir npu/
     keras-psa-compile-npu model_int8.tflite --target qualcomm:SM8650 \\
         --target mediatek:all --json
 """
@@ -62,14 +64,44 @@ def parse_args(argv=None):
     parser.add_argument("--no-run", action="store_true",
                         help="do not run the compiled models through CompiledModel")
     parser.add_argument("--num-inputs", type=int, default=2,
-                        help="random inputs of the run (default 2)")
+                        help="inputs of the run (default 2)")
+    parser.add_argument("--images", metavar="SOURCE",
+                        help="real inputs of the run: a dataset name of keras_psa.data "
+                             "(digits, shapes, figures) or a folder of images (default: random "
+                             "images in the model's pixel range)")
+    parser.add_argument("--pixel-range", nargs=2, type=float, default=None,
+                        metavar=("LOW", "HIGH"),
+                        help="value range the model's input takes (default: the range in the "
+                             "file's metadata; 0 255, the package models' range, without)")
     parser.add_argument("--no-report", action="store_true",
                         help="do not write <name>.npu_report.json/.md")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     if args.num_inputs < 1:
         parser.error(f"--num-inputs must be >= 1. Received: {args.num_inputs}")
+    if args.pixel_range is not None and not args.pixel_range[0] < args.pixel_range[1]:
+        parser.error(f"--pixel-range must be LOW HIGH with LOW < HIGH. "
+                     f"Received: {args.pixel_range}")
     return args
+
+
+def run_inputs(args):
+    """The pixel range and the images (None: random ones) of the compiled models' run."""
+    import numpy as np
+
+    from keras_psa import export
+
+    pixel_range = tuple(args.pixel_range) if args.pixel_range else None
+    if pixel_range is None:
+        metadata = export.read_metadata(args.model)
+        pixel_range = (metadata.input_range if metadata is not None else None) or (0.0, 255.0)
+    if not args.images:
+        return pixel_range, None
+    _, height, width, channels = export.inspect_model(args.model)["inputs"][0]["shape"]
+    images = np.concatenate(list(export.representative_images(
+        args.images, (height, width), channels, num_samples=args.num_inputs,
+        pixel_range=pixel_range)))
+    return pixel_range, images
 
 
 def exit_code(report):
@@ -84,11 +116,12 @@ def main(argv=None):
 
     output_dir = args.output_dir or os.path.dirname(os.path.abspath(args.model))
     try:
+        pixel_range, images = run_inputs(args) if not args.no_run else ((0.0, 255.0), None)
         report = compile_for_npu(
             args.model, args.target, output_dir=output_dir,
             intel_openvino_device=args.intel_openvino_device,
             vendor_options=dict(args.vendor_option), run=not args.no_run,
-            num_inputs=args.num_inputs)
+            num_inputs=args.num_inputs, pixel_range=pixel_range, images=images)
     except (ValueError, TypeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -84,6 +84,13 @@ def test_keypoint_qat_files_pass_their_device_checks(qat_run):
                                 "xnnpack": "passed", "keras_parity": "passed"}, name
     assert {k: status["qat_int8"][k] for k in ("gpu_static", "gpu_run", "keras_parity")} == {
         "gpu_static": "passed", "gpu_run": "passed", "keras_parity": "passed"}
+    # Heatmaps are compared where their keypoints are decoded: by their peaks.
+    for name, checks in summary["checks"].items():
+        details = {c["name"]: c["details"] for c in checks}
+        assert 0.0 <= details["keras_parity"]["peak_agreement"] <= 1.0, name
+        assert "label_agreement" not in details["keras_parity"], name
+        assert set(details["gpu_run"]["peak_agreement"]) == set(
+            details["gpu_run"]["relative_error"]), name
 
 
 def test_keypoint_qat_files_carry_heatmap_metadata(qat_run):

@@ -41,3 +41,26 @@ def label_agreement(actual, expected):
     if actual.ndim < 3 or actual.shape[-1] < 2:
         return None
     return float(np.mean(np.argmax(actual, axis=-1) == np.argmax(expected, axis=-1)))
+
+
+def peak_agreement(actual, expected):
+    """Share of heatmaps (one per image and keypoint) whose peak is at the same cell.
+
+    The task-level figure of a heatmap output `(N, H, W, keypoints)`: the peak
+    is where a keypoint is decoded; None for outputs of another rank.
+    """
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    if actual.shape != expected.shape:
+        raise ValueError(f"Shapes differ: {actual.shape} vs {expected.shape}")
+    if actual.ndim != 4:
+        return None
+
+    def peaks(maps):
+        return np.argmax(maps.reshape(maps.shape[0], -1, maps.shape[-1]), axis=1)
+
+    return float(np.mean(peaks(actual) == peaks(expected)))
+
+
+# The task-level agreement of each kind of output, under its name in the checks' details.
+AGREEMENTS = {"labels": ("label_agreement", label_agreement),
+              "heatmaps": ("peak_agreement", peak_agreement)}

@@ -24,10 +24,11 @@ from keras_psa.export.checks.check_result import FAILED
 from keras_psa.export.checks.check_result import PASSED
 from keras_psa.export.checks.check_result import UNAVAILABLE
 from keras_psa.export.checks.check_result import CheckResult
-from keras_psa.export.checks.error_measures import label_agreement
+from keras_psa.export.checks.error_measures import AGREEMENTS
 from keras_psa.export.checks.error_measures import relative_error
 from keras_psa.export.checks.error_measures import share_within_steps
 from keras_psa.export.checks.op_issue import OpIssue
+from keras_psa.export.tflite.output_kind import output_kind
 from keras_psa.export.tflite.output_steps import output_steps
 from keras_psa.export.tflite.tflite_graph import TFLiteGraph
 
@@ -187,12 +188,13 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
     issues = parse_unsupported_ops(log)
     cpu_ops = ops_left_on_cpu(log)
     steps = output_steps(model_path)
+    agreement_name, agreement = AGREEMENTS[output_kind(model_path)]
     errors, shares, labels = {}, {}, {}
     for key, cpu_output in outputs.items():
         if key.startswith("cpu/"):
             name = key[4:]
             errors[name] = relative_error(outputs[f"gpu/{name}"], cpu_output)
-            labels[name] = label_agreement(outputs[f"gpu/{name}"], cpu_output)
+            labels[name] = agreement(outputs[f"gpu/{name}"], cpu_output)
             if steps.get(name):
                 shares[name] = share_within_steps(outputs[f"gpu/{name}"], cpu_output,
                                                   steps[name], int8_steps)
@@ -201,7 +203,7 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
         ops_on_cpu=cpu_ops,
         unreadable_outputs=worker["unreadable_outputs"],
         relative_error=errors,
-        label_agreement=labels,
+        **{agreement_name: labels},
         tolerance=tolerance,
         share_within_int8_steps=shares,
         int8_steps=int8_steps,

@@ -8,7 +8,7 @@ import numpy as np
 from keras_psa.export.checks.check_result import FAILED
 from keras_psa.export.checks.check_result import PASSED
 from keras_psa.export.checks.check_result import CheckResult
-from keras_psa.export.checks.error_measures import label_agreement
+from keras_psa.export.checks.error_measures import AGREEMENTS
 from keras_psa.export.checks.error_measures import relative_error
 from keras_psa.export.checks.error_measures import share_within_steps
 from keras_psa.export.conversion.input_range import model_input_range
@@ -17,6 +17,7 @@ from keras_psa.export.conversion.quantization_mode import KERAS_TOLERANCE
 from keras_psa.export.conversion.quantization_mode import infer_quantization_mode
 from keras_psa.export.tflite.litert_runner import make_interpreter
 from keras_psa.export.tflite.litert_runner import run_tflite
+from keras_psa.export.tflite.output_kind import output_kind
 from keras_psa.export.tflite.output_steps import output_steps
 from keras_psa.saving import load_model
 
@@ -47,7 +48,9 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
             trained for); default `num_inputs` uniform random images.
 
     Returns:
-        A `CheckResult` named `"keras_parity"` with the worst error per output.
+        A `CheckResult` named `"keras_parity"` with the worst error per output
+        and the task-level agreement of the first output: `label_agreement`
+        (segmentation logits) or `peak_agreement` (heatmaps; see `output_kind`).
     """
     if isinstance(keras_model, (str, os.PathLike)):
         keras_model = load_model(keras_model, allow_unsafe=allow_unsafe)
@@ -88,6 +91,7 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
             "`int8_steps` needs a model with one int8 (or dequantized int8) output. "
             f"Received: {tflite_path} with output steps {steps}"
         )
+    agreement_name, agreement = AGREEMENTS[output_kind(tflite_path)]
     worst, shares, labels = [], [], []
     for image in images:
         expected = keras_model(image, training=False)
@@ -97,7 +101,7 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
         errors = [relative_error(a, np.asarray(e)) for a, e in
                   zip(_order_like(actual, expected), expected)]
         worst = errors if not worst else [max(w, e) for w, e in zip(worst, errors)]
-        labels.append(label_agreement(actual[0], np.asarray(expected[0])))
+        labels.append(agreement(actual[0], np.asarray(expected[0])))
         if steps:
             shares.append(share_within_steps(actual[0], np.asarray(expected[0]), steps[0],
                                              int8_steps))
@@ -105,7 +109,7 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
                "inputs": "given images" if given_images else
                f"random images in {pixel_range} ({range_source})",
                "relative_error": worst,
-               "label_agreement": None if None in labels else float(np.mean(labels))}
+               agreement_name: None if None in labels else float(np.mean(labels))}
     if steps:
         share = float(np.mean(shares))
         details.update(share_within_int8_steps=share, int8_steps=int8_steps,

@@ -48,6 +48,15 @@ class TFLiteMetadata:
     associated_files: tuple
     raw: dict
 
+    @property
+    def input_range(self):
+        """`(low, high)` the model's input takes, from the input stats; or None."""
+        stats = self.input_stats or {}
+        low, high = (stats.get(key) or [None] for key in ("min", "max"))
+        if low[0] is None or high[0] is None or not high[0] > low[0]:
+            return None
+        return float(low[0]), float(high[0])
+
     def to_dict(self):
         values = dataclasses.asdict(self)
         values.pop("raw")

@@ -19,7 +19,10 @@ from keras_psa.export.checks.check_result import FAILED
 from keras_psa.export.checks.check_result import PASSED
 from keras_psa.export.checks.check_result import UNAVAILABLE
 from keras_psa.export.checks.check_result import CheckResult
+from keras_psa.export.checks.error_measures import AGREEMENTS
 from keras_psa.export.checks.error_measures import share_within_steps
+from keras_psa.export.tflite.output_kind import LABELS
+from keras_psa.export.tflite.output_kind import output_kind
 from keras_psa.export.tflite.output_steps import output_steps
 from keras_psa.export.tflite.quantized_io import to_model_input
 
@@ -45,11 +48,26 @@ def random_inputs(model_path, num_inputs=2, pixel_range=(0.0, 255.0), seed=0):
     return samples
 
 
-def _labels_agree(actual, expected):
-    # Segmentation logits (..., H, W, C): the label of a pixel is its argmax.
-    if actual.ndim < 3 or actual.shape[-1] < 2:
-        return None
-    return float(np.mean(np.argmax(actual, -1) == np.argmax(expected, -1)))
+def image_inputs(model_path, images):
+    """The images `(N, H, W, C)`, in the range the model takes, as signature inputs.
+
+    For a model with one image input; int8/uint8 inputs get the images
+    quantized with the input's own scale and zero point.
+    """
+    runner = Interpreter(model_path=os.fspath(model_path)).get_signature_runner()
+    details = runner.get_input_details()
+    if len(details) != 1:
+        raise ValueError(f"`images` needs a model with one input. Received: {model_path} with "
+                         f"inputs {sorted(details)}")
+    (name, input_details), = details.items()
+    images = np.asarray(images, dtype=np.float32)
+    shape = tuple(int(d) for d in input_details["shape"])
+    if images.ndim != len(shape) or images.shape[1:] != shape[1:] or not len(images):
+        raise ValueError(
+            f"`images` must be a non-empty array of shape (N, "
+            f"{', '.join(str(d) for d in shape[1:])}) for {model_path}. Received: images of "
+            f"shape {images.shape}")
+    return {name: to_model_input(images[:, None], input_details)}
 
 
 def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
@@ -62,14 +80,16 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
         inputs: dict from signature input name to an array of samples (one per
             row) in the model's input dtype; `random_inputs` by default.
         num_inputs, pixel_range, seed: the default random inputs.
-        label_share: smallest share of pixels (argmax over channels) whose label
-            must equal the CPU interpreter's.
+        label_share: smallest share of the task-level results that must equal
+            the CPU interpreter's: pixel labels (argmax over channels) of
+            segmentation logits, peaks (argmax over each map) of keypoint
+            heatmaps (`output_kind` tells them apart).
         timeout: seconds before the child is killed.
 
     Returns:
-        A `CheckResult` named `"npu_run"`: `details` holds the label agreement
-        and, for outputs that are int8 tensors (or the DEQUANTIZE of one), the
-        share of outputs within 1, 2 and 3 quantization steps of the CPU's.
+        A `CheckResult` named `"npu_run"`: `details` holds the label (or peak)
+        agreement and, for outputs that are int8 tensors (or the DEQUANTIZE of
+        one), the share of outputs within 1, 2 and 3 quantization steps of the CPU's.
     """
     source_path = os.path.abspath(os.fspath(source_path))
     compiled_path = os.path.abspath(os.fspath(compiled_path))
@@ -100,6 +120,8 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
         worker = json.loads(result_line[-1][len(_RESULT_PREFIX):])
         outputs = dict(np.load(outputs_path))
     steps = output_steps(source_path)
+    kind = output_kind(source_path)
+    agreement_name, agreement_of = AGREEMENTS[kind]
     labels, classes, shares, max_abs = {}, {}, {}, {}
     for key, expected in outputs.items():
         if not key.startswith("cpu/"):
@@ -108,11 +130,13 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
         actual = outputs[f"npu/{name}"].astype(np.float64)
         expected = expected.astype(np.float64)
         max_abs[name] = float(np.max(np.abs(actual - expected))) if expected.size else 0.0
-        agreement = _labels_agree(actual, expected)
+        # Each sample is run alone: (samples, 1, ...) outputs, compared per sample.
+        agreement = agreement_of(*(np.concatenate(list(o)) for o in (actual, expected)))
         if agreement is not None:
             labels[name] = agreement
-            # One label everywhere (an untrained net's all-zero output) agrees trivially.
-            classes[name] = int(np.unique(np.argmax(expected, -1)).size)
+            if kind == LABELS:
+                # One label everywhere (an untrained net's all-zero output) agrees trivially.
+                classes[name] = int(np.unique(np.argmax(expected, -1)).size)
         # An int8 output counts in integers; a float output read from an int8
         # tensor (DEQUANTIZE) in that tensor's step; a float computation has none.
         step = 1.0 if outputs[key].dtype.kind in "iu" else steps.get(name)
@@ -121,19 +145,22 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
     details = {
         "fully_accelerated": worker["fully_accelerated"],
         "num_inputs": int(len(next(iter(inputs.values())))),
-        "label_agreement": labels,
+        "output_kind": kind,
+        agreement_name: labels,
         "label_share": label_share,
         "labels_in_use": classes,
         "share_within_int8_steps": shares,
         "max_abs_difference": max_abs,
     }
-    bad = [f"{name}: labels agree on {share:.2%} of pixels < {label_share:.0%}"
+    what = "labels agree on {:.2%} of pixels" if kind == LABELS else \
+        "peaks agree on {:.2%} of heatmaps"
+    bad = [f"{name}: {what.format(share)} < {label_share:.0%}"
            for name, share in labels.items() if not share >= label_share]
     status = FAILED if bad else PASSED
     if bad:
         message = "; ".join(bad)
     else:
-        parts = [f"labels agree on {min(labels.values()):.2%} of pixels"] if labels else []
+        parts = [what.format(min(labels.values()))] if labels else []
         if shares:
             worst = {k: min(s[k] for s in shares.values()) for k in STEPS}
             parts.append("int8 outputs within 1/2/3 steps: " +

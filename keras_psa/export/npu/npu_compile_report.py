@@ -60,7 +60,7 @@ class NpuCompileReport:
         lines = [f"# NPU compilation of {os.path.basename(self.model)}", "",
                  f"- size: {self.model_size_bytes:,} bytes", f"- status: {self.status}", "",
                  "| target | status | ops offloaded | partitions | ops on CPU | compiled size "
-                 "| compile time | labels = CPU | int8 within 1/2/3 steps |",
+                 "| compile time | labels (heatmaps: peaks) = CPU | int8 within 1/2/3 steps |",
                  "|---|---|---|---|---|---|---|---|---|"]
         for r in self.results:
             compiled = r.status != UNAVAILABLE and r.subgraphs
@@ -68,8 +68,9 @@ class NpuCompileReport:
             labels, steps = "-", "-"
             if r.run is not None:
                 run = r.run.details
-                if run.get("label_agreement"):
-                    labels = _percent(min(run["label_agreement"].values()))
+                for key, noun in (("label_agreement", "labels"), ("peak_agreement", "peaks")):
+                    if run.get(key):
+                        labels = f"{_percent(min(run[key].values()))} {noun}"
                 shares = run.get("share_within_int8_steps") or {}
                 if shares:
                     steps = "/".join(_percent(min(s[k] for s in shares.values()))

@@ -18,6 +18,7 @@ from keras_psa.export.atomic_write import write_bytes_atomically
 from keras_psa.export.checks.check_result import FAILED
 from keras_psa.export.checks.check_result import PASSED
 from keras_psa.export.checks.check_result import UNAVAILABLE
+from keras_psa.export.npu.compiled_model_run import image_inputs
 from keras_psa.export.npu.compiled_model_run import run_compiled_model
 from keras_psa.export.npu.npu_compile_report import NpuCompileReport
 from keras_psa.export.npu.npu_compile_result import NpuCompileResult
@@ -147,7 +148,7 @@ def _compile_one(model_path, target, work_dir, options):
 
 def compile_for_npu(model_path, targets, *, output_dir=None, intel_openvino_device="npu",
                     vendor_options=None, run=True, num_inputs=2, pixel_range=(0.0, 255.0),
-                    seed=0, label_share=0.99):
+                    seed=0, label_share=0.99, images=None):
     """Compiles a `.tflite` ahead of time for NPU SoCs and reports what each took.
 
     Args:
@@ -167,8 +168,11 @@ def compile_for_npu(model_path, targets, *, output_dir=None, intel_openvino_devi
             `CompiledModel` (NPU, CPU for ops left out) and compare it with the
             source model on the CPU interpreter.
         num_inputs, pixel_range, seed: the random inputs of that run.
-        label_share: smallest share of pixels whose label (argmax over
-            channels) must equal the CPU interpreter's.
+        label_share: smallest share of pixel labels (segmentation) or heatmap
+            peaks (keypoints) that must equal the CPU interpreter's.
+        images: real images `(N, H, W, C)` in the range the model takes, to run
+            instead of random ones (a trained int8 model fed noise runs outside
+            the ranges it was calibrated for).
 
     Returns:
         An `NpuCompileReport` with one `NpuCompileResult` per target.
@@ -190,6 +194,7 @@ def compile_for_npu(model_path, targets, *, output_dir=None, intel_openvino_devi
     parsed = parse_targets(targets)
     model_path = os.path.abspath(os.fspath(model_path))
     stem = os.path.splitext(os.path.basename(model_path))[0]
+    inputs = image_inputs(model_path, images) if images is not None and run else None
     report = NpuCompileReport(model=model_path, model_size_bytes=graph.size_bytes,
                               op_histogram=graph.op_histogram())
     for target in parsed:
@@ -203,8 +208,8 @@ def compile_for_npu(model_path, targets, *, output_dir=None, intel_openvino_devi
             report.results.append(_compile_target(
                 model_path, target, work_dir, options, details,
                 output_dir=output_dir, stem=stem, run=run,
-                run_kwargs=dict(num_inputs=num_inputs, pixel_range=pixel_range, seed=seed,
-                                label_share=label_share)))
+                run_kwargs=dict(inputs=inputs, num_inputs=num_inputs, pixel_range=pixel_range,
+                                seed=seed, label_share=label_share)))
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
     return report

@@ -25,7 +25,24 @@ def models(tmp_path_factory):
     convert_model(conv_net(), paths["conv_int8"], input_size=(16, 16), quantization="int8",
                   representative="random", num_calibration_samples=8, pixel_range=(0.0, 1.0))
     convert_model(argmax_net(), paths["argmax"], input_size=(16, 16))
+    paths["heatmaps"] = str(out / "heatmaps.tflite")
+    convert_model(conv_net(), paths["heatmaps"], input_size=(16, 16), metadata="heatmap",
+                  keypoint_names="nose,eye,ear,hip", pixel_range=(0.0, 1.0))
     return paths
+
+
+def test_gpu_and_parity_compare_a_heatmap_file_by_its_peaks(models):
+    from keras_psa.export import check_keras_parity
+
+    result = run_gpu_accelerator(models["heatmaps"], tolerance=1e-3)
+    require_gpu_run(result)
+    assert result.passed, result.summary()
+    assert "label_agreement" not in result.details
+    assert list(result.details["peak_agreement"].values()) == [1.0]
+    assert list(run_gpu_accelerator(models["conv"]).details["label_agreement"].values()) == [1.0]
+    parity = check_keras_parity(conv_net(), models["heatmaps"], num_inputs=2,
+                                pixel_range=(0.0, 1.0))
+    assert parity.details["peak_agreement"] == 1.0 and "label_agreement" not in parity.details
 
 
 def test_float32_model_is_fully_accelerated_and_matches_cpu(models):

@@ -15,6 +15,7 @@ from keras_psa.export import write_report
 from keras_psa.export import write_segmenter_metadata
 from keras_psa.export.metadata import metadata_schema
 from keras_psa.export.metadata import read_associated_files
+from keras_psa.export.tflite.output_kind import output_kind
 from keras_psa.keras_flavor import keras
 from tests.export.tiny_models import conv_net
 
@@ -132,6 +133,15 @@ def test_heatmap_metadata_with_keypoint_names(plain, tmp_path):
     path.write_bytes(data)
     out = run_tflite(str(path), np.zeros((1, 16, 16, 3), "float32"))
     assert np.asarray(out).shape[-1] == 4
+    # The checks compare a heatmap file by its peaks, any other by its labels.
+    (tmp_path / "plain.tflite").write_bytes(plain["bytes"])
+    assert output_kind(path) == "heatmaps" and output_kind(tmp_path / "plain.tflite") == "labels"
+
+
+@pytest.mark.parametrize("input_range", [(0.0, 255.0), (-1.0, 1.0), (0.0, 1.0)])
+def test_metadata_gives_the_input_range_back(plain, input_range):
+    data = write_heatmap_metadata(plain["bytes"], input_range=input_range)
+    assert read_metadata(data).input_range == pytest.approx(input_range)
 
 
 @pytest.mark.parametrize("labels, match", [

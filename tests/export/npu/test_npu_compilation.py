@@ -56,6 +56,11 @@ def models(tmp_path_factory):
     convert_model(conv_net(16, seed=None), out / "conv_int8.tflite", quantization="int8",
                   input_size=(16, 16), float_ops=(), float_scopes=(), xnnpack_fallback=False,
                   int8_io=True, num_calibration_samples=8, pixel_range=(0.0, 1.0))
+    # A heatmap model as the package ships it: float I/O around int8, heatmap metadata.
+    convert_model(conv_net(16, seed=5), out / "heatmaps_int8.tflite", quantization="int8",
+                  input_size=(16, 16), float_ops=(), float_scopes=(), xnnpack_fallback=False,
+                  num_calibration_samples=8, pixel_range=(0.0, 1.0), metadata="heatmap",
+                  keypoint_names="nose,eye,ear,hip")
     kernel = tf.constant(np.random.default_rng(0).normal(size=(1, 1, 3, 4)), tf.float32)
 
     @tf.function(input_signature=[tf.TensorSpec((1, 8, 8, 3), tf.float32)])
@@ -106,6 +111,34 @@ def test_intel_target_offloads_every_op_and_matches_the_cpu_interpreter(models, 
     assert report.to_dict()["targets"][0]["ops_offloaded"] == len(source.ops)
 
 
+def test_a_heatmap_model_is_compared_by_its_peaks_on_the_given_images(models, tmp_path):
+    model = models / "heatmaps_int8.tflite"
+    images = np.random.default_rng(1).uniform(0.0, 1.0, (3, 16, 16, 3)).astype("float32")
+    report = compile_for_npu(model, [INTEL], output_dir=tmp_path, intel_openvino_device="cpu",
+                             images=images)
+    (result,) = report.results
+    run = result.run.details
+    assert run["output_kind"] == "heatmaps" and run["num_inputs"] == 3, run
+    # A heatmap's per-pixel argmax over keypoints is no label; its peak is the keypoint.
+    assert "label_agreement" not in run and run["labels_in_use"] == {}
+    (agreement,) = run["peak_agreement"].values()
+    assert 0.0 <= agreement <= 1.0
+    assert "peaks agree on" in result.run.message
+    assert "% peaks |" in report.to_markdown()
+    with pytest.raises(ValueError, match=r"`images` must be .*\(N, 16, 16, 3\).*"
+                                         r"Received: images of shape \(2, 8, 8, 3\)"):
+        compile_for_npu(model, [INTEL], intel_openvino_device="cpu",
+                        images=np.zeros((2, 8, 8, 3), "float32"))
+    # The CLI: real images of a named dataset, in the range the file's metadata gives.
+    out = tmp_path / "cli"
+    result = run_cli(model, "--target", INTEL, "--intel-openvino-device", "cpu",
+                     "--images", "digits", "--num-inputs", "2", "--output-dir", out)
+    assert result.returncode in (0, 1), result.stderr[-2000:]
+    (target,) = json.loads((out / "heatmaps_int8.npu_report.json").read_text())["targets"]
+    assert target["run"]["details"]["num_inputs"] == 2
+    assert set(target["run"]["details"]["peak_agreement"]) == set(run["peak_agreement"])
+
+
 def test_ops_left_on_the_cpu_are_named_and_fail_with_exit_code_1(models, tmp_path):
     source_ops = {op.name for op in TFLiteGraph.from_file(models / "sort.tflite").ops}
     result = run_cli(models / "sort.tflite", "--target", INTEL, "--intel-openvino-device", "cpu",
@@ -153,27 +186,37 @@ def test_cli_exit_code_3_for_a_target_that_cannot_compile_here(models, tmp_path)
                                             "conv_int8_IntelOpenVINO_LNL.tflite"]
 
 
-@pytest.mark.parametrize("case", ["unknown_vendor", "unknown_soc", "missing_file", "corrupt"])
+@pytest.mark.parametrize("case", ["unknown_vendor", "unknown_soc", "missing_file", "corrupt",
+                                  "pixel_range", "images"])
 def test_cli_bad_input_exits_2_with_a_clear_error_and_writes_nothing(models, tmp_path, case,
                                                                      capsys):
-    model, target = models / "conv_int8.tflite", INTEL
+    model, target, extra = models / "conv_int8.tflite", INTEL, []
     expected = {"unknown_vendor": "Valid vendors", "unknown_soc": "Valid SoCs: LNL, PTL",
                 "missing_file": "must be an existing .tflite file",
-                "corrupt": "not a TFLite model"}[case]
-    if case == "unknown_vendor":
+                "corrupt": "not a TFLite model",
+                "pixel_range": "--pixel-range must be LOW HIGH with LOW < HIGH",
+                "images": "names no dataset"}[case]
+    if case == "pixel_range":
+        extra = ["--pixel-range", "1", "0"]
+    elif case == "images":
+        extra = ["--images", "no_such_dataset"]
+    elif case == "unknown_vendor":
         target = "nvidia:H200"
     elif case == "unknown_soc":
         target = "intel_openvino:MTL"
     elif case == "missing_file":
         model = tmp_path / "absent.tflite"
-    else:
+    elif case == "corrupt":
         model = tmp_path / "corrupt.tflite"
         model.write_bytes(b"\x00" * 64)
     out = tmp_path / "out"
     # In process: the CLI's own main(), without a TensorFlow start-up per case.
     from keras_psa.cli import compile_npu as cli
 
-    code = cli.main([str(model), "--target", target, "--output-dir", str(out)])
+    try:
+        code = cli.main([str(model), "--target", target, "--output-dir", str(out), *extra])
+    except SystemExit as exit_:  # argparse's own errors
+        code = exit_.code
     assert code == 2
     assert expected in capsys.readouterr().err
     assert not out.exists()
