@@ -49,16 +49,31 @@ def peak_agreement(actual, expected):
     The task-level figure of a heatmap output `(N, H, W, keypoints)`: the peak
     is where a keypoint is decoded; None for outputs of another rank.
     """
+    moved = _peak_distances(actual, expected)
+    return None if moved is None else float(np.mean(moved == 0))
+
+
+def peak_shift(actual, expected):
+    """Mean distance between the peaks of two heatmap outputs `(N, H, W, keypoints)`,
+    in output cells; None for outputs of another rank. Beside `peak_agreement`
+    it tells a peak moved to the next cell from one moved across the map."""
+    moved = _peak_distances(actual, expected)
+    return None if moved is None else float(np.mean(moved))
+
+
+def _peak_distances(actual, expected):
     actual, expected = np.asarray(actual), np.asarray(expected)
     if actual.shape != expected.shape:
         raise ValueError(f"Shapes differ: {actual.shape} vs {expected.shape}")
     if actual.ndim != 4:
         return None
+    width = actual.shape[2]
 
     def peaks(maps):
-        return np.argmax(maps.reshape(maps.shape[0], -1, maps.shape[-1]), axis=1)
+        flat = np.argmax(maps.reshape(maps.shape[0], -1, maps.shape[-1]), axis=1)
+        return np.stack([flat // width, flat % width], axis=-1)
 
-    return float(np.mean(peaks(actual) == peaks(expected)))
+    return np.linalg.norm(peaks(actual) - peaks(expected), axis=-1)
 
 
 # The task-level agreement of each kind of output, under its name in the checks' details.

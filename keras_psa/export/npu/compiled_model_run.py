@@ -20,8 +20,9 @@ from keras_psa.export.checks.check_result import PASSED
 from keras_psa.export.checks.check_result import UNAVAILABLE
 from keras_psa.export.checks.check_result import CheckResult
 from keras_psa.export.checks.error_measures import AGREEMENTS
+from keras_psa.export.checks.error_measures import peak_shift
 from keras_psa.export.checks.error_measures import share_within_steps
-from keras_psa.export.tflite.output_kind import LABELS
+from keras_psa.export.tflite.output_kind import HEATMAPS
 from keras_psa.export.tflite.output_kind import output_kind
 from keras_psa.export.tflite.output_steps import output_steps
 from keras_psa.export.tflite.quantized_io import to_model_input
@@ -122,7 +123,7 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
     steps = output_steps(source_path)
     kind = output_kind(source_path)
     agreement_name, agreement_of = AGREEMENTS[kind]
-    labels, classes, shares, max_abs = {}, {}, {}, {}
+    labels, classes, shares, max_abs, shifts = {}, {}, {}, {}, {}
     for key, expected in outputs.items():
         if not key.startswith("cpu/"):
             continue
@@ -131,10 +132,13 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
         expected = expected.astype(np.float64)
         max_abs[name] = float(np.max(np.abs(actual - expected))) if expected.size else 0.0
         # Each sample is run alone: (samples, 1, ...) outputs, compared per sample.
-        agreement = agreement_of(*(np.concatenate(list(o)) for o in (actual, expected)))
+        pair = [np.concatenate(list(o)) for o in (actual, expected)]
+        agreement = agreement_of(*pair)
         if agreement is not None:
             labels[name] = agreement
-            if kind == LABELS:
+            if kind == HEATMAPS:
+                shifts[name] = peak_shift(*pair)
+            else:
                 # One label everywhere (an untrained net's all-zero output) agrees trivially.
                 classes[name] = int(np.unique(np.argmax(expected, -1)).size)
         # An int8 output counts in integers; a float output read from an int8
@@ -147,20 +151,26 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
         "num_inputs": int(len(next(iter(inputs.values())))),
         "output_kind": kind,
         agreement_name: labels,
+        **({"peak_shift_cells": shifts} if kind == HEATMAPS else {}),
         "label_share": label_share,
         "labels_in_use": classes,
         "share_within_int8_steps": shares,
         "max_abs_difference": max_abs,
     }
-    what = "labels agree on {:.2%} of pixels" if kind == LABELS else \
-        "peaks agree on {:.2%} of heatmaps"
-    bad = [f"{name}: {what.format(share)} < {label_share:.0%}"
+
+    def agree(name, share):
+        if kind != HEATMAPS:
+            return f"labels agree on {share:.2%} of pixels"
+        return (f"peaks agree on {share:.2%} of heatmaps (mean shift "
+                f"{shifts[name]:.2f} cells)")
+
+    bad = [f"{name}: {agree(name, share)} < {label_share:.0%}"
            for name, share in labels.items() if not share >= label_share]
     status = FAILED if bad else PASSED
     if bad:
         message = "; ".join(bad)
     else:
-        parts = [what.format(min(labels.values()))] if labels else []
+        parts = [agree(*min(labels.items(), key=lambda item: item[1]))] if labels else []
         if shares:
             worst = {k: min(s[k] for s in shares.values()) for k in STEPS}
             parts.append("int8 outputs within 1/2/3 steps: " +

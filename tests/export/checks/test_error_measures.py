@@ -6,6 +6,7 @@ import pytest
 from keras_psa.export.checks.error_measures import AGREEMENTS
 from keras_psa.export.checks.error_measures import label_agreement
 from keras_psa.export.checks.error_measures import peak_agreement
+from keras_psa.export.checks.error_measures import peak_shift
 
 pytestmark = pytest.mark.flavor_independent
 
@@ -25,6 +26,10 @@ def test_peak_agreement_counts_heatmaps_whose_peak_stays():
     moved = _heatmaps([[(1, 1), (2, 4)], [(7, 5), (0, 0)]])
     assert peak_agreement(expected, expected) == 1.0
     assert peak_agreement(moved, expected) == 0.75
+    # One of four peaks moved to the next cell; or across the map, 3 rows and 4 columns.
+    assert peak_shift(moved, expected) == 0.25
+    across = _heatmaps([[(4, 5), (2, 3)], [(7, 5), (0, 0)]])
+    assert peak_shift(across, expected) == pytest.approx(5 / 4)
     # Noise below the peak moves no keypoint, though it changes which joint is
     # strongest at most pixels: the per-pixel label of a heatmap means nothing.
     noisy = expected + np.random.default_rng(0).uniform(0, 0.5, expected.shape).astype("float32")
@@ -36,5 +41,6 @@ def test_agreements_refuse_other_shapes_and_skip_other_ranks():
     with pytest.raises(ValueError, match="Shapes differ"):
         peak_agreement(np.zeros((1, 4, 4, 2)), np.zeros((1, 4, 4, 3)))
     assert peak_agreement(np.zeros((4, 4, 2)), np.zeros((4, 4, 2))) is None
+    assert peak_shift(np.zeros((4, 4, 2)), np.zeros((4, 4, 2))) is None
     assert AGREEMENTS["heatmaps"] == ("peak_agreement", peak_agreement)
     assert AGREEMENTS["labels"] == ("label_agreement", label_agreement)

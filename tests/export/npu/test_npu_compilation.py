@@ -122,8 +122,9 @@ def test_a_heatmap_model_is_compared_by_its_peaks_on_the_given_images(models, tm
     # A heatmap's per-pixel argmax over keypoints is no label; its peak is the keypoint.
     assert "label_agreement" not in run and run["labels_in_use"] == {}
     (agreement,) = run["peak_agreement"].values()
-    assert 0.0 <= agreement <= 1.0
-    assert "peaks agree on" in result.run.message
+    (shift,) = run["peak_shift_cells"].values()
+    assert 0.0 <= agreement <= 1.0 and (shift == 0.0) == (agreement == 1.0), run
+    assert "peaks agree on" in result.run.message and "mean shift" in result.run.message
     assert "% peaks |" in report.to_markdown()
     with pytest.raises(ValueError, match=r"`images` must be .*\(N, 16, 16, 3\).*"
                                          r"Received: images of shape \(2, 8, 8, 3\)"):
