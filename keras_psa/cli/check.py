@@ -15,6 +15,9 @@ import sys
 
 from keras_psa.cli.exit_codes import EXIT_CODES_HELP
 from keras_psa.cli.exit_codes import exit_code
+from keras_psa.cli.image_inputs import add_image_arguments
+from keras_psa.cli.image_inputs import read_images
+from keras_psa.cli.image_inputs import validate_pixel_range
 
 
 def parse_args(argv=None):
@@ -33,14 +36,9 @@ def parse_args(argv=None):
                         help="Keras model (.keras/.h5/SavedModel) to compare outputs with")
     parser.add_argument("--num-inputs", type=int, default=4,
                         help="inputs for --reference (default 4)")
-    parser.add_argument("--images", metavar="SOURCE",
-                        help="real inputs for --reference: a dataset name of keras_psa.data "
-                             "(digits, shapes) or a folder of images (default: random images "
-                             "in the model's pixel range)")
-    parser.add_argument("--pixel-range", nargs=2, type=float, default=None,
-                        metavar=("LOW", "HIGH"),
-                        help="value range the reference model takes (default: read from the "
-                             "Rescaling at its input; required for other models)")
+    add_image_arguments(parser, "for --reference",
+                        "read from the Rescaling at the reference model's input; required "
+                        "for other models")
     parser.add_argument("--unsafe-load", action="store_true",
                         help="load --reference even if that runs Python code stored in it (a "
                              "Lambda layer); only for files you trust. Default: refused")
@@ -56,12 +54,11 @@ def parse_args(argv=None):
         parser.error("request at least one check: --gpu, --xnnpack or --reference")
     if args.num_inputs < 1:
         parser.error(f"--num-inputs must be >= 1. Received: {args.num_inputs}")
+    validate_pixel_range(parser, args)
     return args
 
 
 def run_checks(args):
-    import numpy as np
-
     from keras_psa import export
     from keras_psa.export.conversion.quantization_mode import GPU_TOLERANCE
 
@@ -87,10 +84,7 @@ def run_checks(args):
         if args.images:
             pixel_range = resolve_pixel_range(reference, pixel_range,
                                               needed_for=f"--images {args.images}")
-            _, height, width, channels = export.inspect_model(args.model)["inputs"][0]["shape"]
-            images = np.concatenate(list(export.representative_images(
-                args.images, (height, width), channels, num_samples=args.num_inputs,
-                pixel_range=pixel_range)))
+            images = read_images(args.model, args.images, args.num_inputs, pixel_range)
         checks.append(export.check_keras_parity(reference, args.model,
                                                 num_inputs=args.num_inputs,
                                                 tolerance=args.tolerance,

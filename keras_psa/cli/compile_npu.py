@@ -34,6 +34,9 @@ from keras_psa.cli.exit_codes import EXIT_FAILED
 from keras_psa.cli.exit_codes import EXIT_PASSED
 from keras_psa.cli.exit_codes import EXIT_UNAVAILABLE
 from keras_psa.cli.exit_codes import EXIT_USAGE
+from keras_psa.cli.image_inputs import add_image_arguments
+from keras_psa.cli.image_inputs import read_images
+from keras_psa.cli.image_inputs import validate_pixel_range
 
 
 def _vendor_option(text):
@@ -65,30 +68,21 @@ def parse_args(argv=None):
                         help="do not run the compiled models through CompiledModel")
     parser.add_argument("--num-inputs", type=int, default=2,
                         help="inputs of the run (default 2)")
-    parser.add_argument("--images", metavar="SOURCE",
-                        help="real inputs of the run: a dataset name of keras_psa.data "
-                             "(digits, shapes, figures) or a folder of images (default: random "
-                             "images in the model's pixel range)")
-    parser.add_argument("--pixel-range", nargs=2, type=float, default=None,
-                        metavar=("LOW", "HIGH"),
-                        help="value range the model's input takes (default: the range in the "
-                             "file's metadata; 0 255, the package models' range, without)")
+    add_image_arguments(parser, "of the run",
+                        "the range in the file's metadata; 0 255, the package models' range, "
+                        "without")
     parser.add_argument("--no-report", action="store_true",
                         help="do not write <name>.npu_report.json/.md")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     if args.num_inputs < 1:
         parser.error(f"--num-inputs must be >= 1. Received: {args.num_inputs}")
-    if args.pixel_range is not None and not args.pixel_range[0] < args.pixel_range[1]:
-        parser.error(f"--pixel-range must be LOW HIGH with LOW < HIGH. "
-                     f"Received: {args.pixel_range}")
+    validate_pixel_range(parser, args)
     return args
 
 
 def run_inputs(args):
     """The pixel range and the images (None: random ones) of the compiled models' run."""
-    import numpy as np
-
     from keras_psa import export
 
     pixel_range = tuple(args.pixel_range) if args.pixel_range else None
@@ -97,11 +91,7 @@ def run_inputs(args):
         pixel_range = (metadata.input_range if metadata is not None else None) or (0.0, 255.0)
     if not args.images:
         return pixel_range, None
-    _, height, width, channels = export.inspect_model(args.model)["inputs"][0]["shape"]
-    images = np.concatenate(list(export.representative_images(
-        args.images, (height, width), channels, num_samples=args.num_inputs,
-        pixel_range=pixel_range)))
-    return pixel_range, images
+    return pixel_range, read_images(args.model, args.images, args.num_inputs, pixel_range)
 
 
 def exit_code(report):

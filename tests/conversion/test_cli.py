@@ -87,3 +87,15 @@ def test_convert_refuses_a_wrong_label_count_and_writes_nothing(converted, tmp_p
     assert result.returncode == 2
     assert "one name per output channel: the model has 4" in result.stderr
     assert not out.exists() and not (tmp_path / "bad.report.json").exists()
+
+
+def test_check_compares_with_the_reference_on_real_images(converted):
+    result = run(CHECK, converted / "conv.tflite", "--reference", converted / "conv.keras",
+                 "--images", "shapes", "--num-inputs", 3, "--pixel-range", 0, 1, "--json")
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    (parity,) = json.loads(result.stdout)["checks"]
+    assert parity["name"] == "keras_parity" and parity["status"] == "passed"
+    assert parity["details"]["num_inputs"] == 3
+    unknown = run(CHECK, converted / "conv.tflite", "--reference", converted / "conv.keras",
+                  "--images", "no_such_dataset", "--pixel-range", 0, 1)
+    assert unknown.returncode == 2 and "names no dataset" in unknown.stderr

@@ -1,0 +1,40 @@
+"""The `--images` and `--pixel-range` flags of the tools that run a model on real inputs.
+
+Real images matter: a trained (above all an int8) model fed noise runs outside
+the ranges it was calibrated for, and a check on noise then says little.
+"""
+
+
+def add_image_arguments(parser, purpose, pixel_range_default):
+    """Adds `--images SOURCE` and `--pixel-range LOW HIGH` to `parser`.
+
+    `purpose` completes "real inputs ..." in the help; `pixel_range_default`
+    says where the range comes from when the flag is absent.
+    """
+    parser.add_argument("--images", metavar="SOURCE",
+                        help=f"real inputs {purpose}: a dataset name of keras_psa.data "
+                             "(digits, shapes, figures) or a folder of images (default: random "
+                             "images in the model's pixel range)")
+    parser.add_argument("--pixel-range", nargs=2, type=float, default=None,
+                        metavar=("LOW", "HIGH"),
+                        help=f"value range the model's input takes (default: "
+                             f"{pixel_range_default})")
+
+
+def validate_pixel_range(parser, args):
+    """Exits through `parser.error` unless `--pixel-range` is absent or LOW < HIGH."""
+    if args.pixel_range is not None and not args.pixel_range[0] < args.pixel_range[1]:
+        parser.error(f"--pixel-range must be LOW HIGH with LOW < HIGH. "
+                     f"Received: {args.pixel_range}")
+
+
+def read_images(model_path, source, num_inputs, pixel_range):
+    """`num_inputs` images of `source` at the input size of the .tflite `model_path`,
+    scaled to `pixel_range`, as one float32 batch."""
+    import numpy as np
+
+    from keras_psa import export
+
+    _, height, width, channels = export.inspect_model(model_path)["inputs"][0]["shape"]
+    return np.concatenate(list(export.representative_images(
+        source, (height, width), channels, num_samples=num_inputs, pixel_range=pixel_range)))
