@@ -18,15 +18,42 @@ def relative_error(actual, expected):
     return float(np.max(np.abs(actual - expected))) / scale if expected.size else 0.0
 
 
-def share_within_steps(actual, expected, step, steps):
-    """Share of elements with |actual - expected| <= `steps` quantization steps."""
+def share_within_steps(actual, expected, step, steps, sigmoid_input_step=None):
+    """Share of elements with |actual - expected| <= `steps` quantization steps.
+
+    With `sigmoid_input_step` (the output of an int8 sigmoid, see
+    `OutputGrid`), an element also counts when the two values come from logits
+    within `steps` steps of that logit grid: each value stands for the logits
+    its 1/`step` bin covers, and the gap between the two bins is measured.
+    This admits everything the plain measure admits (from one step on) and
+    what one step of the logits does on the sigmoid's steep part.
+    """
     actual = np.asarray(actual, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     if actual.shape != expected.shape:
         raise ValueError(f"Shapes differ: {actual.shape} vs {expected.shape}")
     # A hair of slack: float32 rounding of values that sit on a step boundary.
     within = np.abs(actual - expected) <= steps * step * (1 + 1e-4)
+    if sigmoid_input_step and steps > 0:
+        low_a, high_a = _logit_bin(actual, step)
+        low_e, high_e = _logit_bin(expected, step)
+        gap = np.maximum(low_a - high_e, low_e - high_a)  # <= 0 where the bins overlap
+        within |= gap <= steps * sigmoid_input_step * (1 + 1e-4)
     return float(np.mean(within)) if within.size else 1.0
+
+
+def _logit_bin(values, step):
+    """The logits whose sigmoid rounds to `values` on a grid of `step`.
+
+    The lowest bin reaches -inf and the highest +inf: TFLite's int8 sigmoid
+    clamps there.
+    """
+    low = values - step / 2
+    high = values + step / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low = np.where(low <= 0, -np.inf, np.log(low) - np.log1p(-low))
+        high = np.where(values + step >= 1, np.inf, np.log(high) - np.log1p(-high))
+    return low, high
 
 
 def label_agreement(actual, expected):
@@ -47,7 +74,10 @@ def peak_agreement(actual, expected):
     """Share of heatmaps (one per image and keypoint) whose peak is at the same cell.
 
     The task-level figure of a heatmap output `(N, H, W, keypoints)`: the peak
-    is where a keypoint is decoded; None for outputs of another rank.
+    is where a keypoint is decoded; None for outputs of another rank. A map
+    whose maximum is reached at several cells (common on an int8 grid, where
+    neighbours of a peak round to the same value) has each of them as its
+    peak: two maps agree when their peak cells overlap.
     """
     moved = _peak_distances(actual, expected)
     return None if moved is None else float(np.mean(moved == 0))
@@ -55,25 +85,34 @@ def peak_agreement(actual, expected):
 
 def peak_shift(actual, expected):
     """Mean distance between the peaks of two heatmap outputs `(N, H, W, keypoints)`,
-    in output cells; None for outputs of another rank. Beside `peak_agreement`
-    it tells a peak moved to the next cell from one moved across the map."""
+    in output cells (between the nearest of tied peak cells); None for outputs of
+    another rank. Beside `peak_agreement` it tells a peak moved to the next cell
+    from one moved across the map."""
     moved = _peak_distances(actual, expected)
     return None if moved is None else float(np.mean(moved))
 
 
 def _peak_distances(actual, expected):
+    """(N * keypoints,) distances between the nearest peak cells of each pair of maps."""
     actual, expected = np.asarray(actual), np.asarray(expected)
     if actual.shape != expected.shape:
         raise ValueError(f"Shapes differ: {actual.shape} vs {expected.shape}")
     if actual.ndim != 4:
         return None
-    width = actual.shape[2]
+    height, width = actual.shape[1:3]
+    rows, cols = np.divmod(np.arange(height * width), width)
+    cells = np.stack([rows, cols], axis=-1).astype(np.float64)
 
-    def peaks(maps):
-        flat = np.argmax(maps.reshape(maps.shape[0], -1, maps.shape[-1]), axis=1)
-        return np.stack([flat // width, flat % width], axis=-1)
+    def peak_cells(maps):  # (N * keypoints, H * W) masks of the cells at the maximum
+        flat = np.moveaxis(maps.reshape(maps.shape[0], -1, maps.shape[-1]), 1, -1)
+        flat = flat.reshape(-1, height * width)
+        return flat == flat.max(axis=1, keepdims=True)
 
-    return np.linalg.norm(peaks(actual) - peaks(expected), axis=-1)
+    distances = []
+    for a, e in zip(peak_cells(actual), peak_cells(expected)):
+        gaps = cells[a][:, None, :] - cells[e][None, :, :]
+        distances.append(np.sqrt((gaps ** 2).sum(-1)).min())
+    return np.asarray(distances)
 
 
 # The task-level agreement of each kind of output, under its name in the checks' details.

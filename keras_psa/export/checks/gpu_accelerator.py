@@ -29,7 +29,7 @@ from keras_psa.export.checks.error_measures import relative_error
 from keras_psa.export.checks.error_measures import share_within_steps
 from keras_psa.export.checks.op_issue import OpIssue
 from keras_psa.export.tflite.output_kind import output_kind
-from keras_psa.export.tflite.output_steps import output_steps
+from keras_psa.export.tflite.output_steps import output_grids
 from keras_psa.export.tflite.tflite_graph import TFLiteGraph
 
 SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json"
@@ -187,7 +187,7 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
         outputs = dict(np.load(outputs_path))
     issues = parse_unsupported_ops(log)
     cpu_ops = ops_left_on_cpu(log)
-    steps = output_steps(model_path)
+    grids = output_grids(model_path)
     agreement_name, agreement = AGREEMENTS[output_kind(model_path)]
     errors, shares, labels = {}, {}, {}
     for key, cpu_output in outputs.items():
@@ -195,9 +195,11 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
             name = key[4:]
             errors[name] = relative_error(outputs[f"gpu/{name}"], cpu_output)
             labels[name] = agreement(outputs[f"gpu/{name}"], cpu_output)
-            if steps.get(name):
-                shares[name] = share_within_steps(outputs[f"gpu/{name}"], cpu_output,
-                                                  steps[name], int8_steps)
+            grid = grids.get(name)
+            if grid:
+                shares[name] = share_within_steps(
+                    grid.real_values(outputs[f"gpu/{name}"]), grid.real_values(cpu_output),
+                    grid.step, int8_steps, grid.sigmoid_input_step)
     details.update(
         fully_accelerated=worker["fully_accelerated"] and not cpu_ops and not issues,
         ops_on_cpu=cpu_ops,

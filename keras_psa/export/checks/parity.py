@@ -18,7 +18,7 @@ from keras_psa.export.conversion.quantization_mode import infer_quantization_mod
 from keras_psa.export.tflite.litert_runner import make_interpreter
 from keras_psa.export.tflite.litert_runner import run_tflite
 from keras_psa.export.tflite.output_kind import output_kind
-from keras_psa.export.tflite.output_steps import output_steps
+from keras_psa.export.tflite.output_steps import output_grids
 from keras_psa.saving import load_model
 
 
@@ -42,6 +42,8 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
             all-int8 file: pass when at least `int8_share` of the output
             elements are within `int8_steps` steps of the output's int8
             tensor, instead of the max-based `tolerance` (single-output models).
+            An int8 sigmoid's output is counted in steps of its int8 logits
+            (`OutputGrid`); the share in output steps is reported beside it.
         allow_unsafe: see `keras_psa.saving.load_model`.
         images: the inputs, `(N, H, W, C)` (real data: a trained model fed
             noise runs outside the ranges its int8 file was calibrated or
@@ -85,14 +87,14 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
             )
         images = [image[None] for image in images]
         num_inputs = len(images)
-    steps = list(output_steps(tflite_path).values()) if int8_steps is not None else []
-    if int8_steps is not None and (len(steps) != 1 or steps[0] is None):
+    grids = list(output_grids(tflite_path).values()) if int8_steps is not None else []
+    if int8_steps is not None and (len(grids) != 1 or grids[0] is None):
         raise ValueError(
             "`int8_steps` needs a model with one int8 (or dequantized int8) output. "
-            f"Received: {tflite_path} with output steps {steps}"
+            f"Received: {tflite_path} with output grids {grids}"
         )
     agreement_name, agreement = AGREEMENTS[output_kind(tflite_path)]
-    worst, shares, labels = [], [], []
+    worst, shares, output_shares, labels = [], [], [], []
     for image in images:
         expected = keras_model(image, training=False)
         expected = expected if isinstance(expected, (list, tuple)) else [expected]
@@ -102,20 +104,27 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
                   zip(_order_like(actual, expected), expected)]
         worst = errors if not worst else [max(w, e) for w, e in zip(worst, errors)]
         labels.append(agreement(actual[0], np.asarray(expected[0])))
-        if steps:
-            shares.append(share_within_steps(actual[0], np.asarray(expected[0]), steps[0],
-                                             int8_steps))
+        if grids:
+            pair = actual[0], np.asarray(expected[0])
+            shares.append(share_within_steps(*pair, grids[0].step, int8_steps,
+                                             grids[0].sigmoid_input_step))
+            output_shares.append(share_within_steps(*pair, grids[0].step, int8_steps))
     details = {"quantization": mode, "tolerance": tolerance, "num_inputs": num_inputs,
                "inputs": "given images" if given_images else
                f"random images in {pixel_range} ({range_source})",
                "relative_error": worst,
                agreement_name: None if None in labels else float(np.mean(labels))}
-    if steps:
+    if grids:
         share = float(np.mean(shares))
+        logits = bool(grids[0].sigmoid_input_step)
         details.update(share_within_int8_steps=share, int8_steps=int8_steps,
-                       int8_share=int8_share)
+                       int8_share=int8_share,
+                       steps_of="the sigmoid's int8 logits" if logits else "the output")
+        if logits:
+            details["share_within_output_steps"] = float(np.mean(output_shares))
         failed = not share >= int8_share
-        message = (f"{mode}: {share:.2%} of outputs within {int8_steps} int8 step(s) "
+        message = (f"{mode}: {share:.2%} of outputs within {int8_steps} int8 step(s)"
+                   f"{' of the sigmoid logits' if logits else ''} "
                    f"{'<' if failed else '>='} {int8_share:.0%} over {num_inputs} inputs "
                    f"(max rel. error {max(worst):.3g})")
         return CheckResult("keras_parity", FAILED if failed else PASSED, details=details,

@@ -24,7 +24,7 @@ from keras_psa.export.checks.error_measures import peak_shift
 from keras_psa.export.checks.error_measures import share_within_steps
 from keras_psa.export.tflite.output_kind import HEATMAPS
 from keras_psa.export.tflite.output_kind import output_kind
-from keras_psa.export.tflite.output_steps import output_steps
+from keras_psa.export.tflite.output_steps import output_grids
 from keras_psa.export.tflite.quantized_io import to_model_input
 
 _WORKER = os.path.join(os.path.dirname(litert_workers.__file__), "npu_worker.py")
@@ -120,7 +120,7 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
                                        f"{child.returncode})")
         worker = json.loads(result_line[-1][len(_RESULT_PREFIX):])
         outputs = dict(np.load(outputs_path))
-    steps = output_steps(source_path)
+    grids = output_grids(source_path)
     kind = output_kind(source_path)
     agreement_name, agreement_of = AGREEMENTS[kind]
     labels, classes, shares, max_abs, shifts = {}, {}, {}, {}, {}
@@ -141,11 +141,14 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
             else:
                 # One label everywhere (an untrained net's all-zero output) agrees trivially.
                 classes[name] = int(np.unique(np.argmax(expected, -1)).size)
-        # An int8 output counts in integers; a float output read from an int8
-        # tensor (DEQUANTIZE) in that tensor's step; a float computation has none.
-        step = 1.0 if outputs[key].dtype.kind in "iu" else steps.get(name)
-        if step:
-            shares[name] = {k: share_within_steps(actual, expected, step, k) for k in STEPS}
+        # An int8 output counts in its tensor's steps, as does a float output read
+        # from an int8 tensor (DEQUANTIZE); a float computation has none.
+        grid = grids.get(name)
+        if grid:
+            actual, expected = grid.real_values(outputs[f"npu/{name}"]), grid.real_values(
+                outputs[key])
+            shares[name] = {k: share_within_steps(actual, expected, grid.step, k,
+                                                  grid.sigmoid_input_step) for k in STEPS}
     details = {
         "fully_accelerated": worker["fully_accelerated"],
         "num_inputs": int(len(next(iter(inputs.values())))),

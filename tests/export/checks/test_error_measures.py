@@ -44,3 +44,58 @@ def test_agreements_refuse_other_shapes_and_skip_other_ranks():
     assert peak_shift(np.zeros((4, 4, 2)), np.zeros((4, 4, 2))) is None
     assert AGREEMENTS["heatmaps"] == ("peak_agreement", peak_agreement)
     assert AGREEMENTS["labels"] == ("label_agreement", label_agreement)
+
+
+def _int8_sigmoid(logits):
+    """TFLite's int8 LOGISTIC seen in real units: sigmoid rounded to 1/256, top at 255/256."""
+    return np.minimum(np.round(1 / (1 + np.exp(-logits)) * 256), 255) / 256
+
+
+def test_an_int8_sigmoid_output_is_counted_in_steps_of_its_logits():
+    from keras_psa.export.checks.error_measures import share_within_steps
+
+    logit_step, out_step = 0.125, 1 / 256
+    logits = np.arange(-64, 64) * logit_step  # -8 .. 8 on the logit grid
+    expected = _int8_sigmoid(logits)
+    one_step = _int8_sigmoid(logits + logit_step)
+    # One logit step moves the steep middle of the sigmoid by up to 8 output steps.
+    assert share_within_steps(one_step, expected, out_step, 1) < 0.8
+    assert share_within_steps(one_step, expected, out_step, 1, logit_step) == 1.0
+    # Three logit steps are not one, wherever the sigmoid is not flat.
+    three_steps = _int8_sigmoid(logits + 3 * logit_step)
+    moved = np.abs(three_steps - expected) > 3 * out_step
+    assert moved.sum() > 20
+    within_one = share_within_steps(three_steps, expected, out_step, 1, logit_step)
+    assert within_one <= 1 - moved.mean()
+    assert share_within_steps(three_steps, expected, out_step, 3, logit_step) == 1.0
+    # 0 steps stays exact equality.
+    assert share_within_steps(one_step, expected, out_step, 0, logit_step) == np.mean(
+        one_step == expected)
+
+
+def test_the_logit_measure_admits_all_the_output_measure_does_and_saturates_honestly():
+    from keras_psa.export.checks.error_measures import share_within_steps
+
+    rng = np.random.default_rng(0)
+    expected = rng.uniform(0, 1, 1000)  # fake-quant Keras: float sigmoid values
+    actual = _int8_sigmoid(np.log(expected / (1 - expected)) + rng.normal(0, 0.5, 1000))
+    for steps in (1, 2, 3):
+        plain = np.abs(actual - expected) <= steps / 256 * (1 + 1e-4)
+        assert share_within_steps(actual, expected, 1 / 256, steps, 0.05) >= plain.mean()
+    # Both clamped at 0 (or at the top) agree; one at each end does not.
+    low, high = np.array([0.0]), np.array([255 / 256])
+    assert share_within_steps(low, np.array([1e-6]), 1 / 256, 1, 0.1) == 1.0
+    assert share_within_steps(high, np.array([1.0]), 1 / 256, 1, 0.1) == 1.0
+    assert share_within_steps(low, high, 1 / 256, 3, 0.1) == 0.0
+
+
+def test_tied_maxima_are_all_peaks():
+    # Neighbours of a peak that round to the same int8 value: either cell is the peak.
+    expected = _heatmaps([[(3, 3)]])
+    tied = expected.copy()
+    tied[0, 3, 2, 0] = 1.0  # a tie left of the peak, first in raster order
+    assert peak_agreement(tied, expected) == 1.0 and peak_shift(tied, expected) == 0.0
+    # A peak that moved off every tied cell still counts, by the nearest one.
+    elsewhere = _heatmaps([[(3, 5)]])
+    assert peak_agreement(elsewhere, tied) == 0.0
+    assert peak_shift(elsewhere, tied) == 2.0
