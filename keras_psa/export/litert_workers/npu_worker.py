@@ -1,6 +1,7 @@
 """Child process of `keras_psa.export.npu.run_compiled_model`: runs the source
-model on LiteRT's CPU interpreter and the NPU-compiled model through
-`CompiledModel`, and saves both outputs.
+model on LiteRT's CPU interpreter (its builtin kernels, and XNNPACK: how far two
+CPU backends differ is the floor of the comparison) and the NPU-compiled model
+through `CompiledModel`, and saves the three outputs.
 
 Usage: python npu_worker.py SOURCE.tflite COMPILED.tflite INPUTS.npz OUTPUTS.npz
 """
@@ -16,11 +17,8 @@ from ai_edge_litert.interpreter import OpResolverType
 from compiled_model_io import run_compiled_model
 
 
-def _run_interpreter(path, inputs):
-    interpreter = Interpreter(
-        model_path=path,
-        experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
-    )
+def _run_interpreter(path, inputs, resolver=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES):
+    interpreter = Interpreter(model_path=path, experimental_op_resolver_type=resolver)
     runner = interpreter.get_signature_runner()
     return {name: np.asarray(value) for name, value in runner(**inputs).items()}
 
@@ -44,6 +42,8 @@ def main(source_path, compiled_path, inputs_path, outputs_path):
     for i in range(count):
         inputs = {name: values[i] for name, values in samples.items()}
         for prefix, outputs in (("cpu", _run_interpreter(source_path, inputs)),
+                                ("xnnpack", _run_interpreter(source_path, inputs,
+                                                             OpResolverType.AUTO)),
                                 ("npu", _run_compiled(model, inputs))):
             for name, value in outputs.items():
                 arrays.setdefault(f"{prefix}/{name}", []).append(value)

@@ -60,17 +60,22 @@ class NpuCompileReport:
         lines = [f"# NPU compilation of {os.path.basename(self.model)}", "",
                  f"- size: {self.model_size_bytes:,} bytes", f"- status: {self.status}", "",
                  "| target | status | ops offloaded | partitions | ops on CPU | compiled size "
-                 "| compile time | labels (heatmaps: peaks) = CPU | int8 within 1/2/3 steps |",
-                 "|---|---|---|---|---|---|---|---|---|"]
+                 "| compile time | labels (heatmaps: peaks) = CPU | int8 within 1/2/3 steps "
+                 "| XNNPACK = CPU (the floor) |",
+                 "|---|---|---|---|---|---|---|---|---|---|"]
         for r in self.results:
             compiled = r.status != UNAVAILABLE and r.subgraphs
             on_cpu = ", ".join(sorted({op["name"] for op in r.ops_on_cpu})) or "none"
-            labels, steps = "-", "-"
+            labels, steps, floor = "-", "-", "-"
             if r.run is not None:
                 run = r.run.details
                 for key, noun in (("label_agreement", "labels"), ("peak_agreement", "peaks")):
                     if run.get(key):
                         labels = f"{_percent(min(run[key].values()))} {noun}"
+                floors = [f["agreement"] for f in (run.get("xnnpack_vs_cpu") or {}).values()
+                          if f["agreement"] is not None]
+                if floors:
+                    floor = _percent(min(floors))
                 shares = run.get("share_within_int8_steps") or {}
                 if shares:
                     steps = "/".join(_percent(min(s[k] for s in shares.values()))
@@ -80,7 +85,7 @@ class NpuCompileReport:
                 + (f"{r.ops_offloaded} / {r.ops_total} | {r.partitions} | {on_cpu} | "
                    f"{r.compiled_size_bytes:,} B | {r.compile_seconds:.1f} s"
                    if compiled else "- | - | - | - | -")
-                + f" | {labels} | {steps} |")
+                + f" | {labels} | {steps} | {floor} |")
         for r in self.results:
             if r.status != PASSED:
                 lines += ["", f"## {r.target}: {r.status}", "", r.message]

@@ -14,7 +14,8 @@ def make_interpreter(model_path, num_threads=1, xnnpack=True):
     """Returns an allocated `ai_edge_litert` Interpreter.
 
     `xnnpack=True` uses the built-in op resolver with its default delegate,
-    which is XNNPACK on CPU; `False` runs TFLite's reference CPU kernels.
+    which is XNNPACK on CPU; `False` runs TFLite's builtin (optimized, not
+    reference) CPU kernels.
     """
     model_path = os.fspath(model_path)
     if not os.path.isfile(model_path):

@@ -126,6 +126,13 @@ def test_a_heatmap_model_is_compared_by_its_peaks_on_the_given_images(models, tm
     assert 0.0 <= agreement <= 1.0 and (shift == 0.0) == (agreement == 1.0), run
     assert "peaks agree on" in result.run.message and "mean shift" in result.run.message
     assert "% peaks |" in report.to_markdown()
+    # Beside it, the floor: XNNPACK against the same CPU kernels on the same images.
+    (floor,) = run["xnnpack_vs_cpu"].values()
+    assert 0.0 <= floor["agreement"] <= 1.0 and set(floor["shares"]) == {1, 2, 3}, floor
+    markdown = report.to_markdown()
+    (row,) = [line for line in markdown.splitlines() if line.startswith("| ") and "%" in line]
+    assert "| XNNPACK = CPU (the floor) |" in markdown
+    assert row.endswith(f"| {floor['agreement']:.2%} |"), row
     with pytest.raises(ValueError, match=r"`images` must be .*\(N, 16, 16, 3\).*"
                                          r"Received: images of shape \(2, 8, 8, 3\)"):
         compile_for_npu(model, [INTEL], intel_openvino_device="cpu",
@@ -258,3 +265,6 @@ def test_qat_int8_segmenters_compile_fully_for_intel_and_run_like_the_cpu(tmp_pa
                        xnnpack=x)[0] for i in range(2)]) for x in (True, False)]
         baseline = float(np.mean(np.argmax(xnnpack, -1) == np.argmax(reference, -1)))
         assert agreement >= min(0.99, baseline - 0.02), (spec, agreement, baseline)
+        # The run reports that floor itself, measured on its own inputs.
+        (floor,) = run["xnnpack_vs_cpu"].values()
+        assert floor["agreement"] == pytest.approx(baseline, abs=1e-9), (spec, floor)
