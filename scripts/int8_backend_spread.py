@@ -9,6 +9,11 @@ agree with each other. `--per-op` adds, for builtin vs reference kernels (both
 keep every tensor), each op whose int8 output differs, to show where rounding
 differences start and how they grow.
 
+The reference kernels are no device's: in ai-edge-litert 2.3 their int8 SUM over
+H*W (PSA's weighted sum) is wrong, up to 127 steps from the exact sum that the
+builtin kernels and XNNPACK compute, so for PSA models the XNNPACK vs builtin
+row is the floor, and reference rows show that bug.
+
 python scripts/int8_backend_spread.py runs/pipeline_keypoints/qat/qat_int8.tflite \
     --images figures --per-op
 """

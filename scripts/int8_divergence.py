@@ -6,7 +6,9 @@ biases snapped) QAT model after each layer, converts each cut with
 share of its int8 output within 0 / 1 steps of the fake-quant Keras output on
 validation images (TensorFlow on Eigen kernels, as the agreement script). A
 share that decays gradually says rounding flips spread; a sudden drop names
-the layer whose int8 kernel computes something else.
+the layer whose int8 kernel computes something else. `--against builtin`
+compares XNNPACK with TFLite's builtin CPU kernels on the same cut instead:
+where two int8 backends part (XNNPACK keeps no intermediate tensors to read).
 
 TF_USE_LEGACY_KERAS=1 python scripts/int8_divergence.py runs/pipeline/float runs/pipeline/qat
 """
@@ -24,6 +26,8 @@ from ai_edge_litert.interpreter import Interpreter  # noqa: E402
 from int8_fake_quant_agreement import differences_in_steps  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from keras_psa.export.tflite.litert_runner import make_interpreter  # noqa: E402
+from keras_psa.export.tflite.litert_runner import run_tflite  # noqa: E402
 from keras_psa.export.tflite.output_steps import output_steps  # noqa: E402
 from keras_psa.keras_flavor import keras  # noqa: E402
 from keras_psa.quantization import quantize_scope  # noqa: E402
@@ -34,7 +38,17 @@ from keras_psa.quantization.qat_task import qat_task  # noqa: E402
 from keras_psa.saving import load_model  # noqa: E402
 
 
-def cut_agreement(model, layer, images, folder):
+def builtin_differences(path, images, step):
+    """|XNNPACK - builtin kernels| of the file at `path`, in steps of `step`."""
+    runs = []
+    for xnnpack in (True, False):
+        interpreter = make_interpreter(path, xnnpack=xnnpack)
+        runs.append(np.concatenate([run_tflite(path, image[None], interpreter=interpreter)[0]
+                                    for image in images]))
+    return np.abs(runs[0] - runs[1]).ravel() / step
+
+
+def cut_agreement(model, layer, images, folder, against="keras"):
     """(exact share, share within one step, output step) of the model cut after `layer`."""
     cut = keras.Model(model.input, layer.output)
     path = os.path.join(folder, layer.name.replace("/", "_") + ".tflite")
@@ -42,9 +56,12 @@ def cut_agreement(model, layer, images, folder):
     steps = list(output_steps(path).values())
     if len(steps) != 1 or steps[0] is None:
         return None
-    interpreter = Interpreter(model_path=path, num_threads=1)
-    interpreter.allocate_tensors()
-    differences = differences_in_steps(interpreter, cut, images, steps[0])
+    if against == "builtin":
+        differences = builtin_differences(path, images, steps[0])
+    else:
+        interpreter = Interpreter(model_path=path, num_threads=1)
+        interpreter.allocate_tensors()
+        differences = differences_in_steps(interpreter, cut, images, steps[0])
     return float(np.mean(differences < 0.5)), float(np.mean(differences < 1.5)), steps[0]
 
 
@@ -56,6 +73,9 @@ def main():
     parser.add_argument("--every", type=int, default=1, help="cut after every Nth layer")
     parser.add_argument("--layers", nargs="+", metavar="NAME",
                         help="cut after these layers only (names of the QAT model)")
+    parser.add_argument("--against", default="keras", choices=("keras", "builtin"),
+                        help="compare XNNPACK with the fake-quant Keras model (default) or "
+                             "with TFLite's builtin CPU kernels")
     parser.add_argument("--start", type=int, default=0,
                         help="first layer to cut after, by index (later cuts convert slower)")
     args = parser.parse_args()
@@ -74,7 +94,7 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         for layer in tqdm(layers, desc="cuts"):
             try:
-                found = cut_agreement(static, layer, images, folder)
+                found = cut_agreement(static, layer, images, folder, args.against)
             except Exception as error:  # a cut the converter cannot take: say so, go on
                 tqdm.write(f"| {layer.name} | conversion failed: {type(error).__name__} | | |")
                 continue
