@@ -258,7 +258,7 @@ def test_qat_int8_segmenters_compile_fully_for_intel_and_run_like_the_cpu(tmp_pa
         (shares,) = run["share_within_int8_steps"].values()
         assert set(shares) == {"1", "2", "3"}, spec
         # Untrained logits are near ties: int8 rounding differences alone flip
-        # labels. The bar is XNNPACK's own agreement with the reference kernels.
+        # labels. The bar is XNNPACK's own agreement with the builtin kernels.
         inputs = random_inputs(report["model"])
         xnnpack, reference = [np.concatenate([
             run_tflite(report["model"], [values[i] for values in inputs.values()],
