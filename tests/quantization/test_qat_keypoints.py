@@ -91,6 +91,13 @@ def test_keypoint_qat_files_pass_their_device_checks(qat_run):
         assert "label_agreement" not in details["keras_parity"], name
         assert set(details["gpu_run"]["peak_agreement"]) == set(
             details["gpu_run"]["relative_error"]), name
+        # QAT files are judged in int8 steps, beside the floor: the same file on the
+        # builtin kernels against XNNPACK (PTQ is judged by its error from float Keras).
+        parity = details["keras_parity"]
+        assert ("cpu_backends_share_within_int8_steps" in parity) == name.startswith("qat"), name
+        if name.startswith("qat"):
+            assert 0.0 < parity["cpu_backends_share_within_int8_steps"] <= 1.0, name
+            assert parity["steps_of"] == "the output", name  # linear heatmaps
 
 
 def test_keypoint_qat_files_carry_heatmap_metadata(qat_run):
