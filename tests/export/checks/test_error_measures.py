@@ -99,3 +99,28 @@ def test_tied_maxima_are_all_peaks():
     elsewhere = _heatmaps([[(3, 5)]])
     assert peak_agreement(elsewhere, tied) == 0.0
     assert peak_shift(elsewhere, tied) == 2.0
+
+
+def test_a_flat_heatmap_ties_everywhere_and_is_measured_quickly():
+    flat = np.zeros((1, 256, 192, 2), np.float32)  # a dead model's output
+    assert peak_agreement(flat, _heatmaps([[(5, 5), (250, 190)]], shape=(256, 192))) == 1.0
+    half = flat.copy()
+    half[:, 128:] = 1.0  # two large disjoint plateaus: the lower and the upper half
+    other = flat.copy()
+    other[:, :120] = 1.0
+    assert peak_shift(half, other) == 9.0  # rows 119 and 128
+
+
+def test_the_peak_shift_is_the_nearest_distance_between_tied_peak_cells():
+    rng = np.random.default_rng(0)
+    maps = rng.integers(0, 12, (2, 12, 9, 40)).astype(np.float32)  # coarse values: ties
+    actual, expected = maps[:1], maps[1:]
+    cells = np.stack(np.divmod(np.arange(12 * 9), 9), -1)
+    brute = []
+    for k in range(40):
+        a, e = (m[0, ..., k].ravel() for m in (actual, expected))
+        ours, theirs = cells[a == a.max()], cells[e == e.max()]
+        brute.append(np.sqrt(((ours[:, None] - theirs[None]) ** 2).sum(-1)).min())
+    assert 0 < np.mean(np.asarray(brute) == 0) < 1  # both kinds of pair occur
+    assert peak_shift(actual, expected) == pytest.approx(np.mean(brute))
+    assert peak_agreement(actual, expected) == pytest.approx(np.mean(np.asarray(brute) == 0))
