@@ -48,7 +48,7 @@ TASK_DEFAULTS = {
     "segmentation": {"dataset": "digits", "head": "deeplabv3plus", "image_size": "64",
                      "alpha": 0.5, "head_filters": 64, "epochs": 20, "steps_per_epoch": 100,
                      "lr": 1e-2, "train_examples": 32000},
-    # 128x96 crops (heatmaps 32x24) like COCO's small person crops.
+    # 128x96 crops like COCO's small person crops; heatmaps at the input's resolution.
     "keypoints": {"dataset": "figures", "head": "lraspp", "image_size": "128,96",
                   "alpha": 0.5, "head_filters": 64, "epochs": 8, "steps_per_epoch": 100,
                   "lr": 2e-3},
