@@ -6,6 +6,11 @@ import numpy as np
 
 from keras_psa.quantization.require_tf_keras import require_tf_keras
 
+# A range narrower than this saw no spread in the data (a dead ReLU's [0, 0]). Its
+# int8 step would be ~0, and the file's requantization scales past what XNNPACK
+# takes: LiteRT 2.3's delegate then crashed the process ("double free") on loading.
+MIN_RANGE_WIDTH = 1e-4
+
 
 def _moving_average_quantizers(qat_model):
     """(quantizer, range variables) of every moving-average activation range."""
@@ -70,8 +75,9 @@ def calibrate_quantization_ranges(qat_model, images, batch_size=16):
     the model in training mode with the averages made running means (each
     range becomes the mean of the batches' ranges, each layer seeing inputs
     quantized with its predecessors' new ranges) and leaves everything else
-    as it was: BatchNormalization statistics are restored. Call it before
-    fine-tuning, not when resuming.
+    as it was: BatchNormalization statistics are restored. A range the images
+    give no width (an activation that stays 0, like a dead ReLU) keeps its
+    initial one. Call it before fine-tuning, not when resuming.
 
     Args:
         qat_model: a model from `quantize_model`.
@@ -107,6 +113,7 @@ def calibrate_quantization_ranges(qat_model, images, batch_size=16):
     statistics = [w for w in qat_model.non_trainable_weights
                   if "moving_mean" in w.name or "moving_variance" in w.name]
     saved = [w.numpy() for w in statistics]
+    initial = [(v["min_var"].numpy(), v["max_var"].numpy()) for _, v in found]
     try:
         with _running_mean(found) as set_decay:
             for index, start in enumerate(range(0, len(images), batch_size)):
@@ -115,4 +122,11 @@ def calibrate_quantization_ranges(qat_model, images, batch_size=16):
     finally:
         for weight, value in zip(statistics, saved):
             weight.assign(value)
+    # A range the data gave no width keeps the one it had: fine-tuning moves it if
+    # the activation comes alive.
+    for (_, variables), (low, high) in zip(found, initial):
+        empty = variables["max_var"].numpy() - variables["min_var"].numpy() < MIN_RANGE_WIDTH
+        if np.any(empty):
+            variables["min_var"].assign(np.where(empty, low, variables["min_var"].numpy()))
+            variables["max_var"].assign(np.where(empty, high, variables["max_var"].numpy()))
     return len(found)

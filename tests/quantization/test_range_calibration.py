@@ -92,3 +92,37 @@ def test_a_float_model_is_refused():
         calibrate_quantization_ranges(conv_relu6(), images(2))
     with pytest.raises(ValueError, match="batch_size"):
         calibrate_quantization_ranges(conv_relu6(), images(2), batch_size=0)
+
+
+def test_a_range_the_images_give_no_width_keeps_its_initial_one(tmp_path):
+    """A dead ReLU calibrates to [0, 0]; converted, an int8 step of ~1e-9 made LiteRT 2.3's
+    XNNPACK delegate crash the process on loading ("double free or corruption")."""
+    import subprocess
+    import sys
+
+    from keras_psa.models import build_heatmap_model
+    from keras_psa.quantization import calibrate_quantization_ranges
+    from keras_psa.quantization import quantize_model
+    from keras_psa.quantization.qat_finetune import convert_qat_model
+    from keras_psa.quantization.range_calibration import MIN_RANGE_WIDTH
+    from keras_psa.quantization.range_calibration import _moving_average_quantizers
+
+    keras.utils.set_random_seed(4)  # this untrained model's first squeeze-excite ReLU stays 0
+    model = build_heatmap_model("mobilenet_v3_small", 4, input_shape=(64, 48, 3), alpha=0.35,
+                                head_filters=16, batch_size=1)
+    qat_model = quantize_model(model)
+    dead = qat_model.get_layer("quant_expanded_conv/squeeze_excite/Relu")
+    before = [v.numpy() for v in dead._output_quantizer_vars.values()]
+    inputs = np.random.default_rng(0).uniform(0, 255, (4, 64, 48, 3)).astype("float32")
+    calibrate_quantization_ranges(qat_model, inputs)
+    assert [v.numpy() for v in dead._output_quantizer_vars.values()] == before
+    widths = [np.min(v["max_var"].numpy() - v["min_var"].numpy())
+              for _, v in _moving_average_quantizers(qat_model)]
+    assert min(widths) >= MIN_RANGE_WIDTH
+    path = str(tmp_path / "heatmaps_int8.tflite")
+    convert_qat_model(qat_model, path)
+    load = ("from keras_psa.export.tflite.litert_runner import make_interpreter; "
+            f"make_interpreter({path!r}, xnnpack=True)")
+    child = subprocess.run([sys.executable, "-c", load], capture_output=True, text=True,
+                           timeout=120, check=False)
+    assert child.returncode == 0, child.stderr[-2000:]

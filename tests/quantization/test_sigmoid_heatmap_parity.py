@@ -7,6 +7,7 @@ import pytest
 from keras_psa.export import check_keras_parity
 from keras_psa.export.checks.error_measures import share_within_steps
 from keras_psa.export.tflite.output_steps import output_grids
+from keras_psa.keras_flavor import keras
 from keras_psa.models import build_heatmap_model
 from keras_psa.quantization import calibrate_quantization_ranges
 from keras_psa.quantization import quantize_model
@@ -18,6 +19,7 @@ pytestmark = [pytest.mark.tf_keras_only, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def sigmoid_file(tmp_path_factory):
+    keras.utils.set_random_seed(0)  # the same file whatever ran before in the process
     model = build_heatmap_model("mobilenet_v3_small", 4, input_shape=(64, 48, 3), alpha=0.35,
                                 head_filters=16, batch_size=1, activation="sigmoid")
     qat_model = quantize_model(model)
