@@ -135,7 +135,7 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
         actual = outputs[f"npu/{name}"].astype(np.float64)
         max_abs[name] = float(np.max(np.abs(actual - expected))) if expected.size else 0.0
         grid = grids.get(name)
-        found = _compare(outputs[f"npu/{name}"], expected, agreement_of, grid)
+        found = _compare(outputs[f"npu/{name}"], expected, agreement_of, grid, kind)
         if found["agreement"] is not None:
             labels[name] = found["agreement"]
             if kind == HEATMAPS:
@@ -146,7 +146,8 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
         if "shares" in found:
             shares[name] = found["shares"]
         if f"xnnpack/{name}" in outputs:
-            floor[name] = _compare(outputs[f"xnnpack/{name}"], expected, agreement_of, grid)
+            floor[name] = _compare(outputs[f"xnnpack/{name}"], expected, agreement_of, grid,
+                                   kind)
     details = {
         "fully_accelerated": worker["fully_accelerated"],
         "num_inputs": int(len(next(iter(inputs.values())))),
@@ -185,11 +186,12 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
     return CheckResult("npu_run", status, details=details, message=message)
 
 
-def _compare(actual, expected, agreement_of, grid):
-    """Task-level agreement, peak shift and int8 step shares of two runs' outputs
-    (samples, 1, ...), each sample compared on its own."""
+def _compare(actual, expected, agreement_of, grid, kind):
+    """Task-level agreement, peak shift (heatmaps) and int8 step shares of two runs'
+    outputs (samples, 1, ...), each sample compared on its own."""
     pair = [np.concatenate(list(np.asarray(o, dtype=np.float64))) for o in (actual, expected)]
-    found = {"agreement": agreement_of(*pair), "shift": peak_shift(*pair)}
+    found = {"agreement": agreement_of(*pair),
+             "shift": peak_shift(*pair) if kind == HEATMAPS else None}
     # An int8 output counts in its tensor's steps, as does a float output read
     # from an int8 tensor (DEQUANTIZE); a float computation has none.
     if grid:
