@@ -14,14 +14,30 @@ USING_TF_KERAS = os.environ.get("TF_USE_LEGACY_KERAS", "0").strip().lower() in _
 
 if USING_TF_KERAS:
     import tf_keras as keras  # noqa: F401
+
+    BACKEND = "tensorflow"
 else:
     import keras  # noqa: F401
 
-    if keras.backend.backend() != "tensorflow":
-        raise ImportError(
-            "keras_psa needs the TensorFlow backend of Keras 3 (its layers use "
-            "TensorFlow ops that convert to TFLite). Set KERAS_BACKEND=tensorflow "
-            f"before importing Keras. Received: KERAS_BACKEND={keras.backend.backend()}"
+    # Keras 3 on any backend: the layers and model builders are written in
+    # `keras_psa.backend_ops`; what needs TensorFlow (tf.data, tfmot, TFLite)
+    # calls `require_tensorflow_backend` first.
+    BACKEND = keras.backend.backend()
+
+
+def require_tensorflow_backend(api_name):
+    """Raises a RuntimeError naming the fix unless Keras runs on TensorFlow.
+
+    tf.data pipelines, tfmot's QAT and the TFLite converter and checks are
+    TensorFlow. A model built and trained under JAX or PyTorch and saved as
+    `.keras` loads in a TensorFlow process, which then converts it.
+    """
+    if BACKEND != "tensorflow":
+        raise RuntimeError(
+            f"`{api_name}` needs the TensorFlow backend of Keras; set "
+            "KERAS_BACKEND=tensorflow before Python starts (a model trained here and "
+            "saved as `.keras` loads there). Received: "
+            f"backend={BACKEND!r}"
         )
 
 

@@ -1,7 +1,6 @@
 """Arguments, validation and config shared by every PSA layer."""
 
-import tensorflow as tf
-
+from keras_psa import backend_ops as ops
 from keras_psa.keras_flavor import keras
 from keras_psa.layers.quantizable_layer import QuantizableLayer
 
@@ -160,7 +159,7 @@ class BasePolarizedAttention(QuantizableLayer):
         return int(channels)
 
     def _check_dtype(self, inputs):
-        if not tf.as_dtype(inputs.dtype).is_floating:
+        if not ops.is_float_dtype(inputs.dtype):
             raise TypeError(
                 f"{type(self).__name__} expects a floating-point input; cast it first, "
                 f"e.g. with keras.layers.Rescaling. Received: inputs.dtype={inputs.dtype}"

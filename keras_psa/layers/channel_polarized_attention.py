@@ -1,5 +1,4 @@
-import tensorflow as tf
-
+from keras_psa import backend_ops as ops
 from keras_psa.keras_flavor import register_serializable
 from keras_psa.layers import psa_ops
 from keras_psa.layers.base_polarized_attention import OFFICIAL_UP_INITIALIZER
@@ -97,21 +96,21 @@ class ChannelPolarizedAttention(BasePolarizedAttention):
                 return quantize(f"norm_{name}", tensor)
 
         weights = psa_ops.softmax_over_space(quantize("query", self.query_conv(inputs)))
-        weights = self._quantize_probabilities(tf.cast(weights, inputs.dtype))
-        context = tf.reduce_sum(quantize("weighted", inputs * weights), axis=[1, 2], keepdims=True)
+        weights = self._quantize_probabilities(ops.cast(weights, inputs.dtype))
+        context = ops.sum(quantize("weighted", inputs * weights), axis=(1, 2), keepdims=True)
         context = quantize("value", self.value_conv(quantize("context", context)))
         context = quantize("up", self.up_conv(context))
         if self.official_sequential:
             context = psa_ops.layer_norm_last_axis(
                 context, self.gamma, self.beta, self.epsilon, norm_quantize
             )
-            context = quantize("relu", tf.nn.relu(tf.cast(context, inputs.dtype)))
+            context = quantize("relu", ops.relu(ops.cast(context, inputs.dtype)))
             context = quantize("out", self.out_conv(context))
         elif self.variant == "paper":
             context = psa_ops.layer_norm_last_axis(
                 context, self.gamma, self.beta, self.epsilon, norm_quantize
             )
-        return self._quantize_probabilities(tf.sigmoid(tf.cast(context, inputs.dtype)))
+        return self._quantize_probabilities(ops.sigmoid(ops.cast(context, inputs.dtype)))
 
     def call(self, inputs, training=None):
         self._check_dtype(inputs)

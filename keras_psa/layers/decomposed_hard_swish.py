@@ -1,7 +1,6 @@
 """Hard-swish written so that an int8 TFLite model keeps it on XNNPACK."""
 
-import tensorflow as tf
-
+from keras_psa import backend_ops as ops
 from keras_psa.keras_flavor import keras
 from keras_psa.keras_flavor import register_serializable
 
@@ -36,7 +35,7 @@ class DecomposedHardSwish(keras.layers.Layer):
     """
 
     def call(self, inputs):
-        return tf.nn.relu6(inputs + 3.0) * (inputs * (1.0 / 6.0))
+        return ops.relu6(inputs + 3.0) * (inputs * (1.0 / 6.0))
 
     def compute_output_shape(self, input_shape):
         return input_shape

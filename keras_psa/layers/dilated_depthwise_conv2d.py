@@ -1,7 +1,6 @@
 """DepthwiseConv2D whose atrous form converts to TFLite's dilated DEPTHWISE_CONV_2D."""
 
-import tensorflow as tf
-
+from keras_psa import backend_ops as ops
 from keras_psa.keras_flavor import USING_TF_KERAS
 from keras_psa.keras_flavor import keras
 from keras_psa.keras_flavor import register_serializable
@@ -24,9 +23,10 @@ class DilatedDepthwiseConv2D(keras.layers.DepthwiseConv2D):
 
     The arguments, weights (same names, shapes and order), config and outputs
     are those of `DepthwiseConv2D`; only the class name in a saved file
-    differs. Without dilation, or with `data_format="channels_first"`
-    (which the CPU kernel of the native op does not run), it calls
-    `DepthwiseConv2D` itself.
+    differs. Without dilation, with `data_format="channels_first"`
+    (which the CPU kernel of the native op does not run), or under a Keras
+    backend other than TensorFlow (whose convolutions take the dilation
+    themselves), it calls `DepthwiseConv2D` itself.
 
     Args:
         *args: `keras.layers.DepthwiseConv2D` arguments (`kernel_size`,
@@ -41,8 +41,8 @@ class DilatedDepthwiseConv2D(keras.layers.DepthwiseConv2D):
     Example:
 
     >>> layer = DilatedDepthwiseConv2D(3, padding="same", dilation_rate=6)
-    >>> layer(tf.zeros((1, 16, 16, 8))).shape
-    TensorShape([1, 16, 16, 8])
+    >>> tuple(layer(np.zeros((1, 16, 16, 8), "float32")).shape)
+    (1, 16, 16, 8)
 
     Reference:
         L.-C. Chen et al., "Rethinking Atrous Convolution for Semantic Image
@@ -56,18 +56,18 @@ class DilatedDepthwiseConv2D(keras.layers.DepthwiseConv2D):
 
     def call(self, inputs):
         dilation = tuple(self.dilation_rate)
-        if dilation == (1, 1) or self.data_format == "channels_first":
+        if (
+            dilation == (1, 1)
+            or self.data_format == "channels_first"
+            or not ops.TENSORFLOW_BACKEND
+        ):
             return super().call(inputs)
-        kernel = tf.cast(self._kernel(), inputs.dtype)
-        outputs = tf.raw_ops.DepthwiseConv2dNative(
-            input=inputs,
-            filter=kernel,
-            strides=[1, *self.strides, 1],
-            padding=self.padding.upper(),
-            dilations=[1, *dilation, 1],
+        kernel = ops.cast(self._kernel(), inputs.dtype)
+        outputs = ops.depthwise_conv2d_dilated(
+            inputs, kernel, tuple(self.strides), self.padding, dilation
         )
         if self.use_bias:
-            outputs = tf.nn.bias_add(outputs, tf.cast(self.bias, outputs.dtype))
+            outputs = ops.bias_add(outputs, ops.cast(self.bias, outputs.dtype))
         if self.activation is not None:
             return self.activation(outputs)
         return outputs

@@ -1,12 +1,14 @@
-"""TensorFlow ops shared by the PSA branches, written for the edge.
+"""Ops shared by the PSA branches, written for the edge.
 
 Every function here lowers to ops that the TFLite GPU delegate and XNNPACK
 take: softmax only on the last axis, reshapes whose target shape is constant
 once the spatial size is static (batch stays first as -1), reductions over
-constant axes, rank <= 4, no transposes and no batch matmul.
+constant axes, rank <= 4, no transposes and no batch matmul. They call
+`keras_psa.backend_ops`, so they run under Keras 3 on every backend and
+under tf_keras.
 """
 
-import tensorflow as tf
+from keras_psa import backend_ops as ops
 
 # Intermediate tensors that the quantized forms of these ops fake-quantize,
 # in order (see `BasePolarizedAttention._quantize_activation`).
@@ -29,10 +31,8 @@ def _identity(name, tensor):
 
 def spatial_dims(x):
     """Returns (height, width) of an NHWC tensor, static where known."""
-    dynamic = tf.shape(x)
-    height = x.shape[1] if x.shape[1] is not None else dynamic[1]
-    width = x.shape[2] if x.shape[2] is not None else dynamic[2]
-    return height, width
+    shape = ops.shape(x)
+    return shape[1], shape[2]
 
 
 def softmax_over_space(x):
@@ -42,9 +42,9 @@ def softmax_over_space(x):
     axis (the only axis TFLite's kernels accept), then folded back.
     """
     height, width = spatial_dims(x)
-    flat = tf.reshape(tf.cast(x, "float32"), [-1, 1, 1, height * width])
-    flat = tf.nn.softmax(flat, axis=-1)
-    return tf.reshape(flat, [-1, height, width, 1])
+    flat = ops.reshape(ops.cast(x, "float32"), [-1, 1, 1, height * width])
+    flat = ops.softmax(flat, axis=-1)
+    return ops.reshape(flat, [-1, height, width, 1])
 
 
 def softmax_over_space_per_channel(x, quantize=_identity):
@@ -56,10 +56,10 @@ def softmax_over_space_per_channel(x, quantize=_identity):
     the softmax needs no transpose to put H*W on the last axis. float32.
     `quantize(name, tensor)` sees each of SOFTMAX_PER_CHANNEL_POINTS.
     """
-    x = tf.cast(x, "float32")
-    shifted = quantize("shifted", x - tf.reduce_max(x, axis=[1, 2], keepdims=True))
-    exp_shifted = quantize("exp", tf.exp(shifted))
-    total = quantize("total", tf.reduce_sum(exp_shifted, axis=[1, 2], keepdims=True))
+    x = ops.cast(x, "float32")
+    shifted = quantize("shifted", x - ops.max(x, axis=(1, 2), keepdims=True))
+    exp_shifted = quantize("exp", ops.exp(shifted))
+    total = quantize("total", ops.sum(exp_shifted, axis=(1, 2), keepdims=True))
     return exp_shifted, total
 
 
@@ -72,19 +72,19 @@ def layer_norm_last_axis(x, gamma, beta, epsilon, quantize=None):
     root infinite: its input is floored at `epsilon` (one MAXIMUM op, which
     the int8 model keeps; its RSQRT saturates at the range's top either way).
     """
-    x = tf.cast(x, "float32")
-    gamma = tf.cast(gamma, "float32")
-    beta = tf.cast(beta, "float32")
+    x = ops.cast(x, "float32")
+    gamma = ops.cast(gamma, "float32")
+    beta = ops.cast(beta, "float32")
     if quantize is None:
-        centered = x - tf.reduce_mean(x, axis=-1, keepdims=True)
-        variance = tf.reduce_mean(tf.square(centered), axis=-1, keepdims=True)
-        normalized = centered * tf.math.rsqrt(variance + epsilon)
+        centered = x - ops.mean(x, axis=-1, keepdims=True)
+        variance = ops.mean(ops.square(centered), axis=-1, keepdims=True)
+        normalized = centered * ops.rsqrt(variance + epsilon)
         return normalized * gamma + beta
-    centered = quantize("centered", x - tf.reduce_mean(x, axis=-1, keepdims=True))
+    centered = quantize("centered", x - ops.mean(x, axis=-1, keepdims=True))
     squared = quantize("squared", centered * centered)
-    variance = quantize("variance", tf.reduce_mean(squared, axis=-1, keepdims=True))
+    variance = quantize("variance", ops.mean(squared, axis=-1, keepdims=True))
     variance = quantize("variance_epsilon", variance + epsilon)
-    inverse_std = tf.math.rsqrt(tf.maximum(variance, max(epsilon, 1e-12)))
+    inverse_std = ops.rsqrt(ops.maximum(variance, max(epsilon, 1e-12)))
     inverse_std = quantize("inverse_std", inverse_std)
     normalized = quantize("normalized", centered * inverse_std)
     scaled = quantize("scaled", normalized * gamma)

@@ -1,7 +1,6 @@
 """Base of the package's layers: float layers with hooks for int8 QAT."""
 
-import tensorflow as tf
-
+from keras_psa import backend_ops as ops
 from keras_psa.keras_flavor import USING_TF_KERAS
 from keras_psa.keras_flavor import keras
 
@@ -57,6 +56,9 @@ class QuantizableLayer(keras.layers.Layer):
         `layer` (the layer is built by then) and return a callable
         `(tensor, training) -> tensor`. Calling it again is a no-op.
         """
+        # Fake-quant ops are TensorFlow's: say so here rather than fail later
+        # inside a traced `call`.
+        ops.require_fake_quant()
         if not self.built:
             raise ValueError(
                 f"{type(self).__name__} must be built before its activations can be "
@@ -85,7 +87,7 @@ class QuantizableLayer(keras.layers.Layer):
         if quantizer is None:
             return tensor
         # The fake-quant op computes in float32; keep the tensor's dtype.
-        return tf.cast(quantizer(tensor, training), tensor.dtype)
+        return ops.cast(quantizer(tensor, training), tensor.dtype)
 
     def _quantize_probabilities(self, tensor):
         """Rounds a softmax or sigmoid output to TFLite's fixed int8 grid once QAT
@@ -93,10 +95,10 @@ class QuantizableLayer(keras.layers.Layer):
         if not self.activation_quantization_enabled:
             return tensor
         low, high = PROBABILITY_RANGE
-        rounded = tf.quantization.fake_quant_with_min_max_args(
-            tf.cast(tensor, "float32"), min=low, max=high, num_bits=8, narrow_range=False
+        rounded = ops.fake_quant_with_min_max_args(
+            ops.cast(tensor, "float32"), min=low, max=high, num_bits=8, narrow_range=False
         )
-        return tf.cast(rounded, tensor.dtype)
+        return ops.cast(rounded, tensor.dtype)
 
     @staticmethod
     def _build_sublayer(layer, input_shape):
@@ -104,7 +106,7 @@ class QuantizableLayer(keras.layers.Layer):
         # `__call__` opens; without it every kernel is "kernel:0" and the
         # h5 format refuses the duplicates.
         if USING_TF_KERAS:
-            with tf.name_scope(layer.name):
+            with ops.name_scope(layer.name):
                 layer.build(input_shape)
         else:
             layer.build(input_shape)

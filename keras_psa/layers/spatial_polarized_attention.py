@@ -1,5 +1,4 @@
-import tensorflow as tf
-
+from keras_psa import backend_ops as ops
 from keras_psa.keras_flavor import register_serializable
 from keras_psa.layers import psa_ops
 from keras_psa.layers.base_polarized_attention import BasePolarizedAttention
@@ -77,24 +76,24 @@ class SpatialPolarizedAttention(BasePolarizedAttention):
         def softmax_quantize(name, tensor):
             return quantize(f"softmax_{name}", tensor)
 
-        pooled = quantize("pooled", tf.reduce_mean(inputs, axis=[1, 2], keepdims=True))
+        pooled = quantize("pooled", ops.mean(inputs, axis=(1, 2), keepdims=True))
         query = quantize("query", self.query_conv(pooled))
         value = quantize("value", self.value_conv(inputs))
         if self.variant == "paper":
-            query = tf.cast(tf.nn.softmax(tf.cast(query, "float32"), axis=-1), inputs.dtype)
+            query = ops.cast(ops.softmax(ops.cast(query, "float32"), axis=-1), inputs.dtype)
             query = self._quantize_probabilities(query)
             weighted = quantize("weighted", value * query)
-            logits = quantize("logits", tf.reduce_sum(weighted, axis=-1, keepdims=True))
+            logits = quantize("logits", ops.sum(weighted, axis=-1, keepdims=True))
         elif self.layout == "parallel":
             weighted = quantize("weighted", value * query)
-            logits = quantize("logits", tf.reduce_sum(weighted, axis=-1, keepdims=True))
+            logits = quantize("logits", ops.sum(weighted, axis=-1, keepdims=True))
             logits = self._quantize_probabilities(psa_ops.softmax_over_space(logits))
         else:
             exp_shifted, total = psa_ops.softmax_over_space_per_channel(value, softmax_quantize)
-            query = quantize("scaled_query", tf.cast(query, "float32") / total)
+            query = quantize("scaled_query", ops.cast(query, "float32") / total)
             weighted = quantize("weighted", exp_shifted * query)
-            logits = quantize("logits", tf.reduce_sum(weighted, axis=-1, keepdims=True))
-        return self._quantize_probabilities(tf.sigmoid(tf.cast(logits, inputs.dtype)))
+            logits = quantize("logits", ops.sum(weighted, axis=-1, keepdims=True))
+        return self._quantize_probabilities(ops.sigmoid(ops.cast(logits, inputs.dtype)))
 
     def call(self, inputs, training=None):
         self._check_dtype(inputs)

@@ -1,7 +1,6 @@
 """Convolutional Block Attention Module (channel then spatial attention)."""
 
-import tensorflow as tf
-
+from keras_psa import backend_ops as ops
 from keras_psa.keras_flavor import keras
 from keras_psa.keras_flavor import register_serializable
 from keras_psa.layers.quantizable_layer import QuantizableLayer
@@ -42,8 +41,8 @@ class CBAM(QuantizableLayer):
     Example:
 
     >>> cbam = CBAM(reduction=8)
-    >>> cbam(tf.zeros((1, 8, 8, 32))).shape
-    TensorShape([1, 8, 8, 32])
+    >>> tuple(cbam(np.zeros((1, 8, 8, 32), "float32")).shape)
+    (1, 8, 8, 32)
 
     Reference:
         S. Woo, J. Park, J.-Y. Lee, I. S. Kweon, "CBAM: Convolutional Block
@@ -99,23 +98,23 @@ class CBAM(QuantizableLayer):
         def quantize(name, tensor):
             return self._quantize_activation(name, tensor, training)
 
-        avg = quantize("avg", tf.reduce_mean(inputs, axis=[1, 2], keepdims=True))
+        avg = quantize("avg", ops.mean(inputs, axis=(1, 2), keepdims=True))
         # A maximum keeps the scale of its input in int8: no range of its own.
-        peak = tf.reduce_max(inputs, axis=[1, 2], keepdims=True)
+        peak = ops.max(inputs, axis=(1, 2), keepdims=True)
         avg = quantize("avg_out", self.mlp_out(quantize("avg_hidden", self.mlp_hidden(avg))))
         peak = quantize("peak_out", self.mlp_out(quantize("peak_hidden", self.mlp_hidden(peak))))
-        channel_gate = tf.sigmoid(quantize("channel_logits", avg + peak))
+        channel_gate = ops.sigmoid(quantize("channel_logits", avg + peak))
         x = quantize("gated", inputs * self._quantize_probabilities(channel_gate))
         # No range for the channel mean either: int8 CONCATENATION needs one
         # scale for all its inputs, and the maximum's (that of `x`, which
         # holds the mean too) is the only one that clips nothing. A range of
         # its own would make the converter requantize the maximum into it.
-        pooled = tf.concat(
-            [tf.reduce_mean(x, axis=-1, keepdims=True), tf.reduce_max(x, axis=-1, keepdims=True)],
+        pooled = ops.concatenate(
+            [ops.mean(x, axis=-1, keepdims=True), ops.max(x, axis=-1, keepdims=True)],
             axis=-1,
         )
         gate = self._quantize_probabilities(
-            tf.sigmoid(quantize("spatial_logits", self.spatial_conv(pooled)))
+            ops.sigmoid(quantize("spatial_logits", self.spatial_conv(pooled)))
         )
         return quantize("output", x * gate)
 

@@ -1,7 +1,6 @@
 """Per-pixel class labels from logits, as an int32 tensor."""
 
-import tensorflow as tf
-
+from keras_psa import backend_ops as ops
 from keras_psa.keras_flavor import keras
 from keras_psa.keras_flavor import register_serializable
 
@@ -23,12 +22,12 @@ class ClassLabels(keras.layers.Layer):
 
     Example:
 
-    >>> ClassLabels()(tf.constant([[[[0.1, 2.0, 0.3]]]])).numpy()
+    >>> keras.ops.convert_to_numpy(ClassLabels()(np.array([[[[0.1, 2.0, 0.3]]]], "float32")))
     array([[[1]]], dtype=int32)
     """
 
     def call(self, inputs):
-        return tf.argmax(inputs, axis=-1, output_type=tf.int32)
+        return ops.argmax(inputs, axis=-1)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1])

@@ -1,7 +1,6 @@
 """Resizes a feature map to the spatial size of a reference tensor."""
 
-import tensorflow as tf
-
+from keras_psa import backend_ops as ops
 from keras_psa.keras_flavor import keras
 from keras_psa.keras_flavor import register_serializable
 
@@ -30,9 +29,9 @@ class ResizeLike(keras.layers.Layer):
 
     Example:
 
-    >>> x, ref = tf.zeros((1, 4, 4, 8)), tf.zeros((1, 16, 16, 3))
-    >>> ResizeLike()([x, ref]).shape
-    TensorShape([1, 16, 16, 8])
+    >>> x, ref = np.zeros((1, 4, 4, 8), "float32"), np.zeros((1, 16, 16, 3), "float32")
+    >>> tuple(ResizeLike()([x, ref]).shape)
+    (1, 16, 16, 8)
     """
 
     def __init__(self, interpolation="bilinear", **kwargs):
@@ -46,9 +45,8 @@ class ResizeLike(keras.layers.Layer):
 
     def call(self, inputs):
         x, reference = inputs
-        size = tf.shape(reference)[1:3]
-        resized = tf.image.resize(x, size, method=self.interpolation)
-        return tf.cast(resized, x.dtype)
+        resized = ops.resize_like(x, reference, interpolation=self.interpolation)
+        return ops.cast(resized, x.dtype)
 
     def compute_output_shape(self, input_shape):
         x_shape, reference_shape = input_shape

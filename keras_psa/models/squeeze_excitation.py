@@ -1,7 +1,6 @@
 """Squeeze-and-Excitation channel attention."""
 
-import tensorflow as tf
-
+from keras_psa import backend_ops as ops
 from keras_psa.keras_flavor import keras
 from keras_psa.keras_flavor import register_serializable
 from keras_psa.layers.quantizable_layer import QuantizableLayer
@@ -37,8 +36,8 @@ class SqueezeExcitation(QuantizableLayer):
     Example:
 
     >>> se = SqueezeExcitation(reduction=4)
-    >>> se(tf.zeros((1, 8, 8, 32))).shape
-    TensorShape([1, 8, 8, 32])
+    >>> tuple(se(np.zeros((1, 8, 8, 32), "float32")).shape)
+    (1, 8, 8, 32)
 
     Reference:
         J. Hu, L. Shen, G. Sun, "Squeeze-and-Excitation Networks", CVPR 2018.
@@ -78,9 +77,9 @@ class SqueezeExcitation(QuantizableLayer):
         def quantize(name, tensor):
             return self._quantize_activation(name, tensor, training)
 
-        context = quantize("context", tf.reduce_mean(inputs, axis=[1, 2], keepdims=True))
+        context = quantize("context", ops.mean(inputs, axis=(1, 2), keepdims=True))
         hidden = quantize("hidden", self.squeeze(context))
-        gate = self._quantize_probabilities(tf.sigmoid(quantize("logits", self.excite(hidden))))
+        gate = self._quantize_probabilities(ops.sigmoid(quantize("logits", self.excite(hidden))))
         return quantize("output", inputs * gate)
 
     def compute_output_shape(self, input_shape):

@@ -1,8 +1,8 @@
 """Heatmap mean squared error with per-joint target weights."""
 
 import numpy as np
-import tensorflow as tf
 
+from keras_psa import backend_ops as ops
 from keras_psa.keras_flavor import keras
 from keras_psa.keras_flavor import register_serializable
 
@@ -63,18 +63,18 @@ class HeatmapMSE(keras.losses.Loss):
         self.foreground_weight = float(foreground_weight)
 
     def call(self, y_true, y_pred):
-        y_true = tf.convert_to_tensor(y_true, tf.float32)
-        y_pred = tf.cast(y_pred, tf.float32)
+        y_true = ops.cast(ops.convert_to_tensor(y_true), "float32")
+        y_pred = ops.cast(y_pred, "float32")
         # Weight per (example, joint) from the first pixel: the whole channel is -1 or not.
-        weight = tf.cast(y_true[:, :1, :1, :] >= 0.0, tf.float32)
+        weight = ops.cast(y_true[:, :1, :1, :] >= 0.0, "float32")
         if self.joint_weights is not None:
-            weight = weight * tf.constant(self.joint_weights, tf.float32)
-        target = tf.maximum(y_true, 0.0)
-        squared = tf.square(y_pred - target) * weight
+            weight = weight * ops.convert_to_tensor(self.joint_weights, "float32")
+        target = ops.maximum(y_true, 0.0)
+        squared = ops.square(y_pred - target) * weight
         if self.foreground_weight:
-            near_joint = tf.cast(target > FOREGROUND_THRESHOLD, tf.float32)
+            near_joint = ops.cast(target > FOREGROUND_THRESHOLD, "float32")
             squared = squared * (1.0 + self.foreground_weight * near_joint)
-        return tf.reduce_mean(squared, axis=[1, 2, 3])
+        return ops.mean(squared, axis=(1, 2, 3))
 
     def get_config(self):
         return {**super().get_config(), "joint_weights": self.joint_weights,

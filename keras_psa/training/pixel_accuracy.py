@@ -1,7 +1,6 @@
 """Pixel accuracy of per-pixel logits, leaving out an ignore label."""
 
-import tensorflow as tf
-
+from keras_psa import backend_ops as ops
 from keras_psa.keras_flavor import keras
 from keras_psa.keras_flavor import register_serializable
 
@@ -39,22 +38,22 @@ class PixelAccuracy(keras.metrics.Metric):
         self.total = self.add_weight(name="total", shape=(), initializer="zeros")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        y_pred = tf.convert_to_tensor(y_pred)
-        y_true = tf.cast(tf.convert_to_tensor(y_true), tf.int32)
-        if y_true.shape.rank == y_pred.shape.rank:
-            y_true = tf.squeeze(y_true, axis=-1)
-        predicted = tf.argmax(y_pred, axis=-1, output_type=tf.int32)
-        weights = tf.ones_like(y_true, tf.float32)
+        y_pred = ops.convert_to_tensor(y_pred)
+        y_true = ops.cast(ops.convert_to_tensor(y_true), "int32")
+        if len(y_true.shape) == len(y_pred.shape):
+            y_true = ops.squeeze(y_true, axis=-1)
+        predicted = ops.argmax(y_pred, axis=-1)
+        weights = ops.ones_like(y_true, "float32")
         if self.ignore_class is not None:
-            weights *= tf.cast(tf.not_equal(y_true, self.ignore_class), tf.float32)
+            weights *= ops.cast(ops.not_equal(y_true, self.ignore_class), "float32")
         if sample_weight is not None:
-            weights *= tf.broadcast_to(tf.cast(sample_weight, tf.float32), tf.shape(weights))
-        hits = tf.cast(tf.equal(y_true, predicted), tf.float32) * weights
-        self.correct.assign_add(tf.cast(tf.reduce_sum(hits), self.correct.dtype))
-        self.total.assign_add(tf.cast(tf.reduce_sum(weights), self.total.dtype))
+            weights *= ops.broadcast_to(ops.cast(sample_weight, "float32"), ops.shape(weights))
+        hits = ops.cast(ops.equal(y_true, predicted), "float32") * weights
+        self.correct.assign_add(ops.cast(ops.sum(hits), self.correct.dtype))
+        self.total.assign_add(ops.cast(ops.sum(weights), self.total.dtype))
 
     def result(self):
-        return tf.math.divide_no_nan(self.correct, self.total)
+        return ops.divide_no_nan(self.correct, self.total)
 
     def reset_state(self):
         self.correct.assign(0.0)
