@@ -12,6 +12,7 @@ import numpy as np
 from keras_psa.keras_flavor import USING_TF_KERAS
 from keras_psa.keras_flavor import keras
 from keras_psa.saving import load_model
+from tests.backend import to_numpy
 
 
 def _inputs(input_shapes, seed=0):
@@ -64,15 +65,15 @@ def check_layer_contract(layer_cls, init_kwargs, input_shapes, *,
     clone(feed)
     clone.set_weights(layer.get_weights())
     for a, b in zip(_as_list(clone(feed)), output):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=atol,
+        np.testing.assert_allclose(to_numpy(a), to_numpy(b), atol=atol,
                                    err_msg=f"{layer_cls.__name__}: rebuilt layer differs")
 
     if trainable and expected_num_trainable_weights:
-        before = [np.array(w) for w in layer.trainable_weights]
+        before = [to_numpy(w) for w in layer.trainable_weights]
         model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
         target = np.random.default_rng(1).normal(size=output[0].shape).astype("float32")
         model.fit(feed, target, epochs=1, batch_size=input_shapes[0][0], verbose=0)
-        moved = [not np.allclose(b, np.array(w)) for b, w in zip(before, layer.trainable_weights)]
+        moved = [not np.allclose(b, to_numpy(w)) for b, w in zip(before, layer.trainable_weights)]
         assert any(moved), f"{layer_cls.__name__}: a fit step moved no trainable weight"
 
     if mixed_precision:
@@ -81,7 +82,7 @@ def check_layer_contract(layer_cls, init_kwargs, input_shapes, *,
             _, mixed = _model(layer_cls, init_kwargs, input_shapes)
             result = _as_list(mixed([d.astype("float16") for d in data] if len(data) > 1
                                     else data[0].astype("float16")))
-            assert all(np.all(np.isfinite(np.asarray(r, dtype="float32"))) for r in result), (
+            assert all(np.all(np.isfinite(to_numpy(r).astype("float32"))) for r in result), (
                 f"{layer_cls.__name__}: non-finite outputs under mixed_float16")
         finally:
             keras.mixed_precision.set_global_policy("float32")
@@ -91,5 +92,5 @@ def check_layer_contract(layer_cls, init_kwargs, input_shapes, *,
         model.save(path)
         reloaded = load_model(path)
         for a, b in zip(_as_list(reloaded(feed)), _as_list(model(feed))):
-            np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=atol,
+            np.testing.assert_allclose(to_numpy(a), to_numpy(b), atol=atol,
                                        err_msg=f"{layer_cls.__name__}: reloaded model differs")

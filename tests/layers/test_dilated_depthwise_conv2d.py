@@ -5,12 +5,14 @@ import json
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from keras_psa.export import TFLiteGraph
 from keras_psa.keras_flavor import keras
 from keras_psa.layers import DilatedDepthwiseConv2D
 from keras_psa.models import with_native_dilation
+from tests.backend import to_numpy
+
+pytestmark = pytest.mark.all_backends
 
 CASES = [
     dict(kernel_size=3, padding="same", dilation_rate=6, use_bias=False),
@@ -39,8 +41,8 @@ def test_outputs_match_depthwise_conv2d(kwargs):
     # Odd sizes, also smaller than the dilated kernel: SAME pads as TF does.
     for shape in [(2, 13, 11, 5), (1, 7, 9, 5), (1, 32, 32, 5)]:
         x = np.random.default_rng(1).normal(size=shape).astype("float32")
-        expected = np.asarray(reference(x))
-        received = np.asarray(layer(x))
+        expected = to_numpy(reference(x))
+        received = to_numpy(layer(x))
         assert received.shape == expected.shape
         np.testing.assert_allclose(received, expected, atol=1e-5, rtol=0)
 
@@ -62,11 +64,14 @@ def test_weights_and_config_are_depthwise_conv2d_ones():
     assert tuple(restored.dilation_rate) == (6, 6)
 
 
+@pytest.mark.tensorflow_only
 @pytest.mark.parametrize("batch_size", [None, 1])
 def test_dynamic_shape_converts_to_one_dilated_depthwise_op(batch_size):
     inputs = keras.Input((None, None, 8), batch_size=batch_size)
     outputs = DilatedDepthwiseConv2D(3, padding="same", dilation_rate=6, use_bias=False)(inputs)
     model = keras.Model(inputs, outputs)
+    import tensorflow as tf
+
     graph = TFLiteGraph(tf.lite.TFLiteConverter.from_keras_model(model).convert())
     names = collections.Counter(op.name for op in graph.ops)
     assert names == {"DEPTHWISE_CONV_2D": 1}, names
@@ -74,10 +79,13 @@ def test_dynamic_shape_converts_to_one_dilated_depthwise_op(batch_size):
     assert (op.options.dilationHFactor, op.options.dilationWFactor) == (6, 6)
 
 
+@pytest.mark.tensorflow_only
 def test_depthwise_conv2d_of_the_same_model_needs_space_to_batch():
     # What the layer is for: Keras' own layer, dynamic shape, plain converter.
     inputs = keras.Input((None, None, 8))
     outputs = keras.layers.DepthwiseConv2D(3, padding="same", dilation_rate=6)(inputs)
+    import tensorflow as tf
+
     graph = TFLiteGraph(
         tf.lite.TFLiteConverter.from_keras_model(keras.Model(inputs, outputs)).convert())
     assert "SPACE_TO_BATCH_ND" in {op.name for op in graph.ops}
@@ -97,7 +105,7 @@ def test_with_native_dilation_upgrades_atrous_layers_only():
     assert type(upgraded.get_layer("plain")) is keras.layers.DepthwiseConv2D
     assert upgraded.get_layer("atrous").get_config() == model.get_layer("atrous").get_config()
     x = np.random.default_rng(2).normal(size=(2, 16, 16, 4)).astype("float32")
-    np.testing.assert_allclose(upgraded(x), model(x), atol=1e-5, rtol=0)
+    np.testing.assert_allclose(to_numpy(upgraded(x)), to_numpy(model(x)), atol=1e-5, rtol=0)
     assert with_native_dilation(upgraded) is upgraded
 
 
@@ -115,4 +123,4 @@ def test_saved_model_with_the_layer_reloads(tmp_path):
     reloaded = keras.saving.load_model(path)
     assert type(reloaded.get_layer("atrous")) is DilatedDepthwiseConv2D
     x = np.random.default_rng(3).normal(size=(1, 16, 16, 4)).astype("float32")
-    np.testing.assert_array_equal(reloaded(x), model(x))
+    np.testing.assert_array_equal(to_numpy(reloaded(x)), to_numpy(model(x)))

@@ -5,7 +5,10 @@ import pytest
 
 from keras_psa import PolarizedSelfAttention
 from keras_psa import load_torch_state_dict
+from tests.backend import to_numpy
 from tests.layers import psa_reference
+
+pytestmark = pytest.mark.all_backends
 
 
 def relative_error(actual, expected):
@@ -16,7 +19,7 @@ def test_golden_vectors(golden):
     variant, layout, state_dict, x, expected = golden
     layer = PolarizedSelfAttention(layout=layout, variant=variant)
     load_torch_state_dict(layer, state_dict)
-    assert relative_error(np.asarray(layer(x)), expected) < 2e-5
+    assert relative_error(to_numpy(layer(x)), expected) < 2e-5
 
 
 def test_numpy_reference_matches_golden_vectors(golden):
@@ -44,4 +47,4 @@ def test_other_shapes_match_reference(variant, layout, shape):
     layer = PolarizedSelfAttention(layout=layout, variant=variant)
     load_torch_state_dict(layer, params)
     expected = psa_reference.psa(x, params, variant, layout)
-    assert relative_error(np.asarray(layer(x)), expected) < 2e-5
+    assert relative_error(to_numpy(layer(x)), expected) < 2e-5

@@ -12,6 +12,8 @@ from keras_psa.models.resize_like import ResizeLike
 from keras_psa.models.squeeze_excitation import SqueezeExcitation
 from tests.layer_contract import check_layer_contract
 
+pytestmark = pytest.mark.all_backends
+
 SHAPE = [(2, 6, 5, 16)]
 
 # Trainable weights, from the architecture: paper PSA = channel branch (q, v, z convs with

@@ -2,12 +2,13 @@
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from keras_psa import ChannelPolarizedAttention
 from keras_psa import PolarizedSelfAttention
 from keras_psa import SpatialPolarizedAttention
 from keras_psa.keras_flavor import keras
+
+pytestmark = pytest.mark.all_backends
 
 LAYERS = [PolarizedSelfAttention, ChannelPolarizedAttention, SpatialPolarizedAttention]
 
@@ -78,7 +79,7 @@ def test_minimum_channels_work():
 @pytest.mark.parametrize("cls", LAYERS)
 def test_integer_input_rejected(cls):
     with pytest.raises(TypeError, match="expects a floating-point input"):
-        cls()(tf.ones((1, 4, 4, 8), tf.int32))
+        cls()(np.ones((1, 4, 4, 8), "int32"))
 
 
 def test_integer_input_rejected_in_functional_model():

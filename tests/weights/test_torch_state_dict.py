@@ -7,7 +7,10 @@ from keras_psa import ChannelPolarizedAttention
 from keras_psa import PolarizedSelfAttention
 from keras_psa import SpatialPolarizedAttention
 from keras_psa import load_torch_state_dict
+from tests.backend import to_numpy
 from tests.layers import psa_reference
+
+pytestmark = pytest.mark.all_backends
 
 CASES = [(v, lay) for v in ("paper", "official") for lay in ("parallel", "sequential")]
 
@@ -19,7 +22,7 @@ def built(variant, layout, channels=16, cls=PolarizedSelfAttention):
 
 
 def snapshot(layer):
-    return [np.array(w) for w in layer.get_weights()]
+    return [to_numpy(w) for w in layer.get_weights()]
 
 
 @pytest.mark.parametrize("variant, layout", CASES)
@@ -46,7 +49,7 @@ def test_branch_layers_take_their_part_of_a_full_state_dict():
     load_torch_state_dict(channel, params, strict=False)
     load_torch_state_dict(spatial, params, strict=False)
     expected = psa_reference.psa(x, params, "official", "sequential")
-    np.testing.assert_allclose(np.asarray(spatial(channel(x))), expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(spatial(channel(x))), expected, rtol=1e-4, atol=1e-5)
 
 
 def test_prefix_selects_the_module():
@@ -56,7 +59,7 @@ def test_prefix_selects_the_module():
     layer = built("paper", "parallel")
     load_torch_state_dict(layer, network, prefix="head.psa.")
     np.testing.assert_array_equal(
-        np.asarray(layer.spatial_attention.value_conv.bias), params["sp_wv.bias"]
+        to_numpy(layer.spatial_attention.value_conv.bias), params["sp_wv.bias"]
     )
 
 
