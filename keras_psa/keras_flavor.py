@@ -25,15 +25,16 @@ else:
     BACKEND = keras.backend.backend()
 
 
-def require_tensorflow_backend(api_name):
-    """Raises a RuntimeError naming the fix unless Keras runs on TensorFlow.
+def require_tensorflow_backend(api_name, error=RuntimeError):
+    """Raises `error` (a RuntimeError by default) naming the fix unless Keras runs
+    on TensorFlow.
 
     tf.data pipelines, tfmot's QAT and the TFLite converter and checks are
     TensorFlow. A model built and trained under JAX or PyTorch and saved as
     `.keras` loads in a TensorFlow process, which then converts it.
     """
     if BACKEND != "tensorflow":
-        raise RuntimeError(
+        raise error(
             f"`{api_name}` needs the TensorFlow backend of Keras; set "
             "KERAS_BACKEND=tensorflow before Python starts (a model trained here and "
             "saved as `.keras` loads there). Received: "

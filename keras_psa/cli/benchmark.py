@@ -28,6 +28,7 @@ import os
 import platform
 import sys
 
+from keras_psa.cli.backend_check import exit_unless_tensorflow_backend
 from keras_psa.cli.exit_codes import EXIT_CODES_HELP
 
 BACKBONES = ("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
@@ -397,6 +398,7 @@ def target_lines(summary):
 
 def main(argv=None):
     args = parse_args(argv)
+    exit_unless_tensorflow_backend("keras-psa-benchmark")
     from keras_psa.export.tflite.latency import measure_latency
 
     os.makedirs(args.output, exist_ok=True)

@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 
+from keras_psa.cli.backend_check import exit_unless_tensorflow_backend
 from keras_psa.cli.exit_codes import EXIT_CODES_HELP
 from keras_psa.cli.exit_codes import exit_code
 from keras_psa.cli.image_inputs import add_image_arguments
@@ -94,6 +95,7 @@ def run_checks(args):
 
 def main(argv=None):
     args = parse_args(argv)
+    exit_unless_tensorflow_backend("keras-psa-check")
     try:
         checks = run_checks(args)
     except ValueError as error:

@@ -29,6 +29,7 @@ import json
 import os
 import sys
 
+from keras_psa.cli.backend_check import exit_unless_tensorflow_backend
 from keras_psa.cli.exit_codes import EXIT_CODES_HELP
 from keras_psa.cli.exit_codes import EXIT_FAILED
 from keras_psa.cli.exit_codes import EXIT_PASSED
@@ -102,6 +103,7 @@ def exit_code(report):
 
 def main(argv=None):
     args = parse_args(argv)
+    exit_unless_tensorflow_backend("keras-psa-compile-npu")
     from keras_psa.export import compile_for_npu
 
     output_dir = args.output_dir or os.path.dirname(os.path.abspath(args.model))

@@ -21,6 +21,7 @@ Examples:
 import argparse
 import sys
 
+from keras_psa.cli.backend_check import exit_unless_tensorflow_backend
 from keras_psa.cli.exit_codes import EXIT_CODES_HELP
 from keras_psa.cli.exit_codes import EXIT_PASSED
 from keras_psa.cli.exit_codes import exit_code
@@ -119,6 +120,7 @@ def _parity_images(args, pixel_range, count=4):
 
 def main(argv=None):
     args = parse_args(argv)
+    exit_unless_tensorflow_backend("keras-psa-convert")
     from keras_psa import export
     from keras_psa.export.conversion.input_range import model_input_range
     from keras_psa.export.conversion.quantization_mode import GPU_TOLERANCE

@@ -23,6 +23,7 @@ import json
 import os
 import sys
 
+from keras_psa.cli.backend_check import exit_unless_tensorflow_backend
 from keras_psa.cli.exit_codes import EXIT_CODES_HELP
 
 
@@ -97,6 +98,7 @@ def _reexec_with_tf_keras(argv):
 
 def main(argv=None):
     args = parse_args(argv)
+    exit_unless_tensorflow_backend("keras-psa-qat")
     if os.environ.get("TF_USE_LEGACY_KERAS") != "1":
         _reexec_with_tf_keras(sys.argv[1:] if argv is None else list(argv))
     from keras_psa.quantization.qat_config import QATConfig

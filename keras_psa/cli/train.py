@@ -15,6 +15,7 @@ import argparse
 import json
 import sys
 
+from keras_psa.cli.backend_check import exit_unless_tensorflow_backend
 from keras_psa.cli.choices import ATTENTIONS
 from keras_psa.cli.choices import BACKBONES
 from keras_psa.cli.choices import HEADS
@@ -110,6 +111,7 @@ def config_from_args(args):
 
 def main(argv=None):
     args = parse_args(argv)
+    exit_unless_tensorflow_backend("keras-psa-train")
     from keras_psa.training import train_segmentation  # after --help: TF is slow to import
 
     summary = train_segmentation(config_from_args(args), verbose=args.verbose)

@@ -1,5 +1,17 @@
 """Conversion of keras_psa models to TFLite/LiteRT, and the checks that say
-whether a converted model runs fully on the GPU delegate and on XNNPACK."""
+whether a converted model runs fully on the GPU delegate and on XNNPACK.
+
+TensorFlow only (the TFLite converter traces the model as a TensorFlow
+graph): importing it under another Keras backend raises an ImportError that
+says so. A model trained there and saved as `.keras` converts in a process
+started with KERAS_BACKEND=tensorflow.
+"""
+
+from keras_psa.keras_flavor import require_tensorflow_backend
+
+require_tensorflow_backend("keras_psa.export", error=ImportError)
+
+# ruff: isort: split
 
 from keras_psa.export.checks.check_result import CheckResult
 from keras_psa.export.checks.gpu_accelerator import run_gpu_accelerator

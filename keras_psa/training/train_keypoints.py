@@ -12,6 +12,7 @@ from keras_psa.data.load_keypoint_dataset import keypoint_examples
 from keras_psa.data.load_keypoint_dataset import load_keypoint_dataset
 from keras_psa.keras_flavor import USING_TF_KERAS
 from keras_psa.keras_flavor import keras
+from keras_psa.keras_flavor import require_tensorflow_backend
 from keras_psa.models import ArchitectureSpec
 from keras_psa.models import model_complexity
 from keras_psa.training.distribution import get_strategy
@@ -83,6 +84,9 @@ def train_keypoints(config, verbose="auto"):
     Returns:
         The summary dict (also written to `summary.json`).
     """
+    # tf.distribute strategies, op determinism and the TensorFlow checkpoints of
+    # ResumableBackup: the trainer is TensorFlow. Build and `fit` directly elsewhere.
+    require_tensorflow_backend("keras_psa.training.train_keypoints")
     if not isinstance(config, KeypointTrainConfig):
         raise TypeError(
             f"`config` must be a KeypointTrainConfig. Received: config={config!r}")

@@ -14,6 +14,7 @@ from keras_psa.data import load_dataset
 from keras_psa.data import validation_examples
 from keras_psa.keras_flavor import USING_TF_KERAS
 from keras_psa.keras_flavor import keras
+from keras_psa.keras_flavor import require_tensorflow_backend
 from keras_psa.models import ArchitectureSpec
 from keras_psa.models import model_complexity
 from keras_psa.training.distribution import get_strategy
@@ -97,6 +98,9 @@ def train_segmentation(config, verbose="auto"):
     Returns:
         The summary dict (also written to `summary.json`).
     """
+    # tf.distribute strategies, op determinism and the TensorFlow checkpoints of
+    # ResumableBackup: the trainer is TensorFlow. Build and `fit` directly elsewhere.
+    require_tensorflow_backend("keras_psa.training.train_segmentation")
     if not isinstance(config, TrainConfig):
         raise TypeError(f"`config` must be a TrainConfig. Received: config={config!r}")
     config.validate()

@@ -6,7 +6,6 @@ import json
 import numpy as np
 import pytest
 
-from keras_psa.export import TFLiteGraph
 from keras_psa.keras_flavor import keras
 from keras_psa.layers import DilatedDepthwiseConv2D
 from keras_psa.models import with_native_dilation
@@ -72,6 +71,8 @@ def test_dynamic_shape_converts_to_one_dilated_depthwise_op(batch_size):
     model = keras.Model(inputs, outputs)
     import tensorflow as tf
 
+    from keras_psa.export import TFLiteGraph
+
     graph = TFLiteGraph(tf.lite.TFLiteConverter.from_keras_model(model).convert())
     names = collections.Counter(op.name for op in graph.ops)
     assert names == {"DEPTHWISE_CONV_2D": 1}, names
@@ -85,6 +86,8 @@ def test_depthwise_conv2d_of_the_same_model_needs_space_to_batch():
     inputs = keras.Input((None, None, 8))
     outputs = keras.layers.DepthwiseConv2D(3, padding="same", dilation_rate=6)(inputs)
     import tensorflow as tf
+
+    from keras_psa.export import TFLiteGraph
 
     graph = TFLiteGraph(
         tf.lite.TFLiteConverter.from_keras_model(keras.Model(inputs, outputs)).convert())
