@@ -10,7 +10,11 @@ NPU = LITERT + ["ai-edge-litert-sdk-intel~=2.3.0"]
 DATA = ["scikit-learn>=1.4", "pillow>=10", "pycocotools~=2.0.11"]
 # scipy: Student-t intervals of the attention study's paired differences.
 EXAMPLES = DATA + ["matplotlib>=3.8", "tqdm>=4.66", "tensorboard~=2.21.0", "scipy>=1.11"]
-DEV = QAT + NPU + EXAMPLES + ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.6"]
+# The other Keras 3 backends, CPU builds, for the JAX and PyTorch test passes.
+# torch is pinned: on the CI machines pip takes 2.13.0's CPU wheel from disk,
+# where a range would let it pull a CUDA build of several GB.
+BACKENDS = ["jax~=0.10.2", "torch==2.13.0"]
+DEV = QAT + NPU + EXAMPLES + BACKENDS + ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.6"]
 
 setup(
     name="keras-psa",
@@ -45,6 +49,7 @@ setup(
         "npu": NPU,
         "data": DATA,
         "examples": EXAMPLES,
+        "backends": BACKENDS,
         "all": QAT + LITERT + EXAMPLES,
         "dev": DEV,
     },
