@@ -186,7 +186,7 @@ def _float_keypoint_scores(args, folder, train_summary):
 # The float files of each task: the keypoint demo also ships a float16 GPU file.
 FLOAT_FILES = {"segmentation": ("float32",), "keypoints": ("float32", "float16")}
 FLOAT16_SPEC = ("float16", "float16.tflite", "GPU delegate (half-size weights)",
-                ("gpu_static", "gpu_run", "xnnpack", "keras_parity"), {})
+                ("gpu_static", "gpu_run", "xnnpack", "keras_parity", "val_score"), {})
 
 
 def _verdicts(args, folder, train_summary, qat_summary, float_reports):
@@ -203,15 +203,22 @@ def _verdicts(args, folder, train_summary, qat_summary, float_reports):
                    "ptq_int8": scores.get("PTQ int8 (TFLite)"),
                    **_float_keypoint_scores(args, folder, train_summary)}
         specs = SHIPPED_FILES[:1] + (FLOAT16_SPEC,) + SHIPPED_FILES[1:] + COMPARISON_FILES
-        return [file_verdict(spec, checks[spec[0]], keypoints=by_file[spec[0]])
+        return [file_verdict(spec, checks[spec[0]], keypoints=by_file[spec[0]],
+                             reference_score=scores[_reference(spec[0])]["oks_ap"])
                 for spec in specs]
     mean_iou = qat_summary["val_mean_iou"]
     by_file = {"float32": _float32_mean_iou(args, folder, train_summary),
                "qat_int8": mean_iou.get("QAT int8 (TFLite)"),
                "qat_int8_xnnpack": mean_iou.get("QAT int8, XNNPACK file (TFLite)"),
                "ptq_int8": mean_iou.get("PTQ int8 (TFLite)")}
-    return [file_verdict(spec, checks[spec[0]], by_file[spec[0]])
+    return [file_verdict(spec, checks[spec[0]], by_file[spec[0]],
+                         reference_score=mean_iou[_reference(spec[0])])
             for spec in SHIPPED_FILES + COMPARISON_FILES]
+
+
+def _reference(file_key):
+    """The Keras model a file is judged against: the one it was converted from."""
+    return "QAT fake-quant (Keras)" if file_key.startswith("qat") else "float (Keras)"
 
 
 MEDIAPIPE_PYTHON = os.path.join(ROOT, ".venv-mediapipe", "bin", "python")
@@ -268,15 +275,17 @@ def _mediapipe_table(rows):
 
 VERDICT_TEXT = {
     "segmentation":
-        "Labels = Keras: pixels whose label (argmax) equals the reference Keras model's on "
-        "4 images of the dataset (float Keras for float32 and PTQ, QAT fake-quant Keras for "
-        "the QAT files). GPU labels = CPU: the same on LiteRT's GPU accelerator vs its CPU "
-        "run. Mean IoU: the whole validation split, each file run on XNNPACK.",
+        "Labels = reference: pixels whose label (argmax) equals the reference Keras model's "
+        "on 4 images of the dataset (the reference: float Keras for float32 and PTQ, QAT "
+        "fake-quant Keras for the QAT files). GPU labels = CPU: the same on LiteRT's GPU "
+        "accelerator vs its CPU run. Mean IoU: the whole validation split, each file run on "
+        "XNNPACK, its reference's in brackets.",
     "keypoints":
         "OKS AP: COCO's keypoint AP (pycocotools' COCOeval) on the whole validation split, "
-        "each file run on XNNPACK, keypoints decoded from its heatmaps (UDP + DARK). Keypoint "
-        "shift: mean distance of the visible keypoints from the float Keras model's, in "
-        "input pixels.",
+        "each file run on XNNPACK, keypoints decoded from its heatmaps (UDP + DARK), its "
+        "reference's in brackets (float Keras for the float and PTQ files, QAT fake-quant "
+        "Keras for the QAT files). Keypoint shift: mean distance of the visible keypoints "
+        "from the float Keras model's, in input pixels.",
 }
 
 

@@ -2,11 +2,13 @@
 
 Exit code 0 only when every requested check passes; 1 when one fails (each
 offending op is named with the reason); 3 when a check could not run here (no
-Vulkan device for the GPU run; a failure instead when the env var CI is set).
+Vulkan device for the GPU run; a failure instead when the env var CI is set);
+4 when an int8 file was compared on random images, which cannot judge its
+labels or keypoints (pass --images). The rules: keras_psa.export.checks.task_criteria.
 
 Examples:
     keras-psa-check model.tflite --gpu --xnnpack
-    keras-psa-check model_int8.tflite --xnnpack --reference model.keras --json
+    keras-psa-check model_int8.tflite --xnnpack --reference model.keras --images digits
 """
 
 import argparse
@@ -16,7 +18,7 @@ import sys
 from keras_psa.cli.exit_codes import EXIT_CODES_HELP
 from keras_psa.cli.exit_codes import exit_code
 from keras_psa.cli.image_inputs import add_image_arguments
-from keras_psa.cli.image_inputs import read_images
+from keras_psa.cli.image_inputs import run_inputs
 from keras_psa.cli.image_inputs import validate_pixel_range
 
 
@@ -35,10 +37,11 @@ def parse_args(argv=None):
     parser.add_argument("--reference", metavar="MODEL.keras",
                         help="Keras model (.keras/.h5/SavedModel) to compare outputs with")
     parser.add_argument("--num-inputs", type=int, default=4,
-                        help="inputs for --reference (default 4)")
-    add_image_arguments(parser, "for --reference",
-                        "read from the Rescaling at the reference model's input; required "
-                        "for other models")
+                        help="inputs for --reference (default 4); the GPU run takes the first")
+    add_image_arguments(parser, "for --reference and the GPU run (an int8 file's labels or "
+                        "keypoints are judged on real images only)",
+                        "read from the Rescaling at the reference model's input, else from "
+                        "the file's metadata; required for other models")
     parser.add_argument("--unsafe-load", action="store_true",
                         help="load --reference even if that runs Python code stored in it (a "
                              "Lambda layer); only for files you trust. Default: refused")
@@ -61,30 +64,27 @@ def parse_args(argv=None):
 def run_checks(args):
     from keras_psa import export
     from keras_psa.export.conversion.quantization_mode import GPU_TOLERANCE
+    from keras_psa.saving import load_model
 
+    reference = None
+    if args.reference:
+        reference = load_model(args.reference, allow_unsafe=args.unsafe_load)
+        if reference is None:
+            raise ValueError(f"`--reference` must be a Keras model; {args.reference} is a "
+                             "SavedModel without Keras metadata.")
+    pixel_range, images = run_inputs(args, reference)
     checks = []
     if args.gpu:
         checks.append(export.check_gpu_compatibility(args.model))
         if not args.gpu_static_only:
             mode = export.infer_quantization_mode(args.model)
             tolerance = args.tolerance or GPU_TOLERANCE[mode]
-            checks.append(export.run_gpu_accelerator(args.model, tolerance=tolerance))
+            checks.append(export.run_gpu_accelerator(
+                args.model, tolerance=tolerance, images=images,
+                pixel_range=pixel_range or (0.0, 1.0)))
     if args.xnnpack:
         checks.append(export.check_xnnpack_delegation(args.model, num_threads=args.threads))
-    if args.reference:
-        from keras_psa.export.conversion.input_range import resolve_pixel_range
-        from keras_psa.saving import load_model
-
-        reference = load_model(args.reference, allow_unsafe=args.unsafe_load)
-        if reference is None:
-            raise ValueError(f"`--reference` must be a Keras model; {args.reference} is a "
-                             "SavedModel without Keras metadata.")
-        pixel_range = tuple(args.pixel_range) if args.pixel_range else None
-        images = None
-        if args.images:
-            pixel_range = resolve_pixel_range(reference, pixel_range,
-                                              needed_for=f"--images {args.images}")
-            images = read_images(args.model, args.images, args.num_inputs, pixel_range)
+    if reference is not None:
         checks.append(export.check_keras_parity(reference, args.model,
                                                 num_inputs=args.num_inputs,
                                                 tolerance=args.tolerance,
