@@ -46,10 +46,12 @@ def run_inputs(args, reference=None, default_range=None):
     file's metadata, else `default_range`; the images from `--images` (None: the
     checks use random ones, which cannot judge an int8 file's labels or keypoints)."""
     from keras_psa import export
+    from keras_psa.export.conversion.input_range import model_input_range
     from keras_psa.export.conversion.input_range import resolve_pixel_range
 
     pixel_range = tuple(args.pixel_range) if args.pixel_range else None
-    if reference is not None:
+    if reference is not None and model_input_range(reference) is not None:
+        # Also refuses a --pixel-range that contradicts the reference's Rescaling.
         pixel_range = resolve_pixel_range(reference, pixel_range,
                                           needed_for=f"the checks of {args.model}")
     if pixel_range is None:
