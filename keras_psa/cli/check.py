@@ -1,4 +1,9 @@
-"""Checks a .tflite model: GPU delegate (static rules and a real run), XNNPACK, parity.
+"""Checks a .tflite model: GPU delegate (static rules and a real run), fp16 as phone GPUs
+compute, XNNPACK, parity.
+
+The real GPU run (--gpu) computes in fp32 where no GPU is present (SwiftShader has no
+shaderFloat16); --gpu-fp16 stands for a phone GPU's fp16: the file on XNNPACK forced to
+fp16 vs fp32, and a range audit of its fp32 intermediates.
 
 Exit code 0 only when every requested check passes; 1 when one fails (each
 offending op is named with the reason); 3 when a check could not run here (no
@@ -6,6 +11,7 @@ Vulkan device for the GPU run; a failure instead when the env var CI is set).
 
 Examples:
     keras-psa-check model.tflite --gpu --xnnpack
+    keras-psa-check model.tflite --gpu-fp16 --images shapes --pixel-range 0 255
     keras-psa-check model_int8.tflite --xnnpack --reference model.keras --json
 """
 
@@ -27,7 +33,12 @@ def parse_args(argv=None):
     parser.add_argument("model", help="the .tflite file")
     parser.add_argument("--gpu", action="store_true",
                         help="GPU delegate: static per-op rules and a real run on LiteRT's GPU "
-                             "accelerator (SwiftShader on machines without a GPU)")
+                             "accelerator (SwiftShader on machines without a GPU: fp32 "
+                             "arithmetic, as SwiftShader has no shaderFloat16)")
+    parser.add_argument("--gpu-fp16", action="store_true",
+                        help="fp16 as phone GPUs compute: the file on XNNPACK forced to fp16 vs "
+                             "fp32 (exit 3 on CPUs without AVX2/F16C) and a range audit of its "
+                             "fp32 intermediates (tensors, sums, LayerNorm epsilon, squares)")
     parser.add_argument("--gpu-static-only", action="store_true",
                         help="with --gpu: only the static rules, no real run")
     parser.add_argument("--xnnpack", action="store_true",
@@ -35,10 +46,10 @@ def parse_args(argv=None):
     parser.add_argument("--reference", metavar="MODEL.keras",
                         help="Keras model (.keras/.h5/SavedModel) to compare outputs with")
     parser.add_argument("--num-inputs", type=int, default=4,
-                        help="inputs for --reference (default 4)")
-    add_image_arguments(parser, "for --reference",
-                        "read from the Rescaling at the reference model's input; required "
-                        "for other models")
+                        help="inputs for --reference and --gpu-fp16 (default 4)")
+    add_image_arguments(parser, "for --reference and --gpu-fp16",
+                        "read from the Rescaling at the reference model's input, or for "
+                        "--gpu-fp16 from the file's metadata; required otherwise")
     parser.add_argument("--unsafe-load", action="store_true",
                         help="load --reference even if that runs Python code stored in it (a "
                              "Lambda layer); only for files you trust. Default: refused")
@@ -50,8 +61,8 @@ def parse_args(argv=None):
                         help="also write <model>.report.json/.md beside the model")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
-    if not (args.gpu or args.xnnpack or args.reference):
-        parser.error("request at least one check: --gpu, --xnnpack or --reference")
+    if not (args.gpu or args.gpu_fp16 or args.xnnpack or args.reference):
+        parser.error("request at least one check: --gpu, --gpu-fp16, --xnnpack or --reference")
     if args.num_inputs < 1:
         parser.error(f"--num-inputs must be >= 1. Received: {args.num_inputs}")
     validate_pixel_range(parser, args)
@@ -69,6 +80,8 @@ def run_checks(args):
             mode = export.infer_quantization_mode(args.model)
             tolerance = args.tolerance or GPU_TOLERANCE[mode]
             checks.append(export.run_gpu_accelerator(args.model, tolerance=tolerance))
+    if args.gpu_fp16:
+        checks.append(_gpu_fp16(args))
     if args.xnnpack:
         checks.append(export.check_xnnpack_delegation(args.model, num_threads=args.threads))
     if args.reference:
@@ -90,6 +103,24 @@ def run_checks(args):
                                                 tolerance=args.tolerance,
                                                 pixel_range=pixel_range, images=images))
     return checks
+
+
+def _gpu_fp16(args):
+    from keras_psa import export
+
+    if args.pixel_range:
+        pixel_range = tuple(args.pixel_range)
+    else:
+        metadata = export.read_metadata(args.model)
+        pixel_range = metadata.input_range if metadata is not None else None
+    if pixel_range is None:
+        raise ValueError(f"--gpu-fp16 needs the input's value range: {args.model} has no input "
+                         "stats in its metadata, so pass --pixel-range LOW HIGH (0 255 for "
+                         "keras_psa's models).")
+    images = (read_images(args.model, args.images, args.num_inputs, pixel_range)
+              if args.images else None)
+    return export.check_gpu_fp16(args.model, images=images, pixel_range=pixel_range,
+                                 num_inputs=args.num_inputs)
 
 
 def main(argv=None):

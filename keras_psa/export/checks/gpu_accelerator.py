@@ -144,7 +144,9 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
             large outlier says little, a wholesale difference says a lot).
 
     Returns:
-        A `CheckResult` named `"gpu_run"`: `"passed"` when every op ran on the
+        A `CheckResult` named `"gpu_run"` whose details say the arithmetic
+        (fp32 on SwiftShader, which has no shaderFloat16; phones default to
+        fp16, see `check_gpu_fp16`): `"passed"` when every op ran on the
         GPU and outputs match, `"failed"` otherwise (unsupported ops named from
         the delegate's log), `"unavailable"` when no Vulkan device was found.
     """
@@ -187,6 +189,11 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
         outputs = dict(np.load(outputs_path))
     issues = parse_unsupported_ops(log)
     cpu_ops = ops_left_on_cpu(log)
+    # A phone GPU computes in fp16 by default; this run says nothing of it (gpu_fp16 does).
+    swiftshader = "swiftshader" in (details["adapter"] or "").lower()
+    details["arithmetic"] = (
+        "fp32 (SwiftShader has no shaderFloat16)" if swiftshader else
+        "fp32 (enforce_f32)" if enforce_f32 else "the GPU's default: fp16 where it has it")
     grids = output_grids(model_path)
     agreement_name, agreement = AGREEMENTS[output_kind(model_path)]
     errors, shares, labels = {}, {}, {}
@@ -229,5 +236,6 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
     message = "; ".join(failures) if failures else (
         "fully accelerated, max rel. error " +
         (f"{max(errors.values()):.3g}" if errors else "n/a") + within +
-        f" on {details['adapter']}")
+        f" on {details['adapter']}, {details['arithmetic'].split(' (')[0]} arithmetic"
+        + (" (SwiftShader has no shaderFloat16)" if swiftshader else ""))
     return CheckResult("gpu_run", status, issues, details, message)
