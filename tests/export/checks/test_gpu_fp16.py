@@ -20,8 +20,11 @@ PIXELS = (0.0, 255.0)
 def files(tmp_path_factory):
     out = tmp_path_factory.mktemp("gpu_fp16")
     paths = {name: str(out / f"{name}.tflite")
-             for name in ("plain", "overflow", "centred", "layer_norm", "hot_psa", "heatmaps")}
+             for name in ("plain", "int8", "overflow", "centred", "layer_norm", "hot_psa",
+                          "heatmaps")}
     convert_model(conv_net(size=16), paths["plain"], input_size=(16, 16))
+    convert_model(conv_net(size=16), paths["int8"], "int8", input_size=(16, 16),
+                  num_calibration_samples=4, pixel_range=(0.0, 1.0))
     convert_model(spatial_sum_net(), paths["overflow"])
     convert_model(spatial_sum_net(bias=-382.5), paths["centred"])
     convert_model(layer_norm_net(), paths["layer_norm"])
@@ -43,6 +46,15 @@ def test_a_model_within_fp16_passes_both_parts(files):
     assert 0 < max(emulation["relative_error"].values()) < 1e-2
     assert emulation["xnnpack_fp32_ops"] == []
     assert result.details["audit"]["largest_tensor"]["value"] < gpu_fp16.TENSOR_LIMIT
+
+
+def test_an_int8_file_is_judged_in_int8_steps_as_gpu_run_judges_it(files):
+    result = check_gpu_fp16(files["int8"], pixel_range=(0.0, 1.0))
+    emulation = result.details["emulation"]
+    assert set(emulation["share_within_int8_steps"]) == set(emulation["relative_error"])
+    assert min(emulation["share_within_int8_steps"].values()) >= 0.99
+    assert result.status == "passed", result.summary()
+    assert "int8 outputs within 3 steps" in result.message
 
 
 def test_a_sum_over_space_past_65504_fails_naming_the_op(files):
