@@ -221,6 +221,10 @@ def _reference(file_key):
     return "QAT fake-quant (Keras)" if file_key.startswith("qat") else "float (Keras)"
 
 
+GPU_ARITHMETIC_NOTE = (
+    "`gpu_run` is fp32 arithmetic: LiteRT's GPU accelerator on SwiftShader, which has no "
+    "shaderFloat16. Phone GPUs compute in fp16 by default: `gpu_fp16` stands for them (the "
+    "file on XNNPACK forced to fp16 vs fp32, and a range audit of its fp32 intermediates).")
 MEDIAPIPE_PYTHON = os.path.join(ROOT, ".venv-mediapipe", "bin", "python")
 MEDIAPIPE_FILES = ("float32.tflite", "qat/qat_int8_xnnpack.tflite", "qat/qat_int8.tflite")
 
@@ -379,8 +383,8 @@ def _report(args, folder, timings, train_summary, qat_summary, float_reports):
         *_data_lines(args, train_summary),
         *_score_lines(args, folder, train_summary, qat_summary),
     ]
-    lines += ["", "## Device checks", "", "| model | check | status | result |",
-              "|---|---|---|---|"]
+    lines += ["", "## Device checks", "", GPU_ARITHMETIC_NOTE, "",
+              "| model | check | status | result |", "|---|---|---|---|"]
     all_checks = dict(qat_summary["checks"],
                       **{name: report["checks"] for name, report in float_reports.items()})
     for name, found in all_checks.items():
@@ -439,7 +443,7 @@ def main(argv=None):
         if args.no_gpu_run:
             command.append("--no-gpu-run")
         _stage("QAT + int8 conversion + checks (tf_keras)", command, timings, legacy=True)
-    checks = ["gpu-static", "xnnpack", "parity"] + ([] if args.no_gpu_run else ["gpu"])
+    checks = ["gpu-static", "gpu-fp16", "xnnpack", "parity"] + ([] if args.no_gpu_run else ["gpu"])
     for name in FLOAT_FILES[args.task]:
         if not os.path.isfile(os.path.join(folder, f"{name}.report.json")):
             # Calibration-free modes; the named dataset gives the parity check real images.

@@ -139,7 +139,8 @@ def convert_qat_model(qat_model, output_path, *, labels=None, keypoint_names=Non
 
 
 def device_checks(tflite_path, keras_model, images, gpu_run=True, int8_steps=None):
-    """Static GPU rules, the real GPU accelerator, XNNPACK and Keras parity.
+    """Static GPU rules, the real GPU accelerator (fp32), fp16 as phone GPUs compute,
+    XNNPACK and Keras parity.
 
     `images`: validation images `(N, H, W, 3)`; the GPU run takes the first,
     parity all of them. `int8_steps`: judge parity in output steps (a
@@ -149,10 +150,19 @@ def device_checks(tflite_path, keras_model, images, gpu_run=True, int8_steps=Non
     if gpu_run:
         checks.append(export.run_gpu_accelerator(tflite_path, images=images,
                                                  tolerance=GPU_TOLERANCE["int8"]))
+    checks.append(export.check_gpu_fp16(tflite_path, images=images,
+                                        pixel_range=_pixel_range(keras_model)))
     checks.append(export.check_xnnpack_delegation(tflite_path))
     checks.append(export.check_keras_parity(keras_model, tflite_path, images=images,
                                             int8_steps=int8_steps))
     return checks
+
+
+def _pixel_range(keras_model):
+    from keras_psa.export.conversion.input_range import model_input_range
+
+    # The package's models take 0..255 (a Rescaling at their input says so).
+    return model_input_range(keras_model) or (0.0, 255.0)
 
 
 def results_table(results, task):

@@ -160,10 +160,12 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
     (`task_criteria.AGREEMENT`) and, for float files, within `tolerance`.
 
     Returns:
-        A `CheckResult` named `"gpu_run"`: `"passed"` when every op ran on the
-        GPU and outputs match, `"not judged"` when an int8 file's outputs
-        were compared on random inputs only, `"failed"` otherwise (unsupported ops named from
-        the delegate's log), `"unavailable"` when no Vulkan device was found.
+        A `CheckResult` named `"gpu_run"` whose details say the arithmetic
+        (fp32 on SwiftShader, which has no shaderFloat16; phones default to
+        fp16, see `check_gpu_fp16`): `"passed"` when every op ran on the GPU
+        and outputs match, `"not judged"` when an int8 file's outputs were
+        compared on random inputs only, `"failed"` otherwise (unsupported ops
+        named from the delegate's log), `"unavailable"` when no Vulkan device was found.
     """
     model_path = os.path.abspath(os.fspath(model_path))
     TFLiteGraph.from_file(model_path)  # fails early and clearly on a bad file
@@ -204,6 +206,11 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
         outputs = dict(np.load(outputs_path))
     issues = parse_unsupported_ops(log)
     cpu_ops = ops_left_on_cpu(log)
+    # A phone GPU computes in fp16 by default; this run says nothing of it (gpu_fp16 does).
+    swiftshader = "swiftshader" in (details["adapter"] or "").lower()
+    details["arithmetic"] = (
+        "fp32 (SwiftShader has no shaderFloat16)" if swiftshader else
+        "fp32 (enforce_f32)" if enforce_f32 else "the GPU's default: fp16 where it has it")
     grids = output_grids(model_path)
     kind = output_kind(model_path)
     quantized = infer_quantization_mode(model_path) == "int8"
@@ -229,8 +236,6 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
                     grid.real_values(builtin[name]), grid.real_values(cpu_output),
                     grid.step, int8_steps, grid.sigmoid_input_step)
     details.update(
-        arithmetic=("fp32" if enforce_f32 else "default precision: fp16 where the GPU has it, "
-                    "fp32 on SwiftShader"),
         fully_accelerated=worker["fully_accelerated"] and not cpu_ops and not issues,
         ops_on_cpu=cpu_ops,
         unreadable_outputs=worker["unreadable_outputs"],
@@ -267,7 +272,7 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
             (passes if ok else failures).append(
                 f"{name}: max rel. error {errors[name]:.3g} {'<=' if ok else '>'} "
                 f"{tolerance:g}")
-    on = f" on {details['adapter']} ({details['arithmetic']} arithmetic)"
+    on = f" on {details['adapter']}, arithmetic {details['arithmetic']}"
     if failures:
         return CheckResult("gpu_run", FAILED, issues, details, "; ".join(failures) + on)
     if not_judged:

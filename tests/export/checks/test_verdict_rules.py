@@ -122,7 +122,7 @@ def test_the_gpu_run_judges_an_int8_file_by_its_labels_on_a_real_image(files):
     require_gpu_run(result)
     assert result.status == "passed", result.summary()
     assert min(result.details["label_agreement"].values()) >= 0.99
-    assert "fp32 arithmetic" in result.message
+    assert "arithmetic fp32" in result.message
     unjudged = run_gpu_accelerator(paths["int8"], pixel_range=(0.0, 255.0))
     assert unjudged.status == "not judged", unjudged.summary()
 
