@@ -186,7 +186,8 @@ def _float_keypoint_scores(args, folder, train_summary):
 # The float files of each task: the keypoint demo also ships a float16 GPU file.
 FLOAT_FILES = {"segmentation": ("float32",), "keypoints": ("float32", "float16")}
 FLOAT16_SPEC = ("float16", "float16.tflite", "GPU delegate (half-size weights)",
-                ("gpu_static", "gpu_run", "xnnpack", "keras_parity", "val_score"), {})
+                ("gpu_static", "gpu_run", "gpu_fp16", "xnnpack", "keras_parity", "val_score"),
+                {})
 
 
 def _verdicts(args, folder, train_summary, qat_summary, float_reports):

@@ -25,17 +25,19 @@ from ai_edge_litert.interpreter import OpResolverType
 
 from keras_psa.export import litert_workers
 from keras_psa.export.checks.check_result import FAILED
+from keras_psa.export.checks.check_result import NOT_JUDGED
 from keras_psa.export.checks.check_result import PASSED
 from keras_psa.export.checks.check_result import UNAVAILABLE
 from keras_psa.export.checks.check_result import CheckResult
-from keras_psa.export.checks.error_measures import AGREEMENTS
-from keras_psa.export.checks.error_measures import peak_shift
 from keras_psa.export.checks.error_measures import relative_error
 from keras_psa.export.checks.error_measures import share_within_steps
 from keras_psa.export.checks.op_issue import OpIssue
+from keras_psa.export.checks.task_criteria import figures_by_name
+from keras_psa.export.checks.task_criteria import judge_agreement
+from keras_psa.export.checks.task_criteria import task_figures
 from keras_psa.export.checks.xnnpack_delegation import delegated_nodes
+from keras_psa.export.conversion.quantization_mode import infer_quantization_mode
 from keras_psa.export.tflite.litert_runner import make_interpreter
-from keras_psa.export.tflite.output_kind import HEATMAPS
 from keras_psa.export.tflite.output_kind import output_kind
 from keras_psa.export.tflite.output_steps import output_grids
 from keras_psa.export.tflite.quantized_io import to_float_output
@@ -48,15 +50,15 @@ FP16_SMALLEST_NORMAL = 6.103515625e-05
 TENSOR_LIMIT = 16384.0
 # |x - mean| above this overflows fp16 once squared (256**2 = 65536 > 65504).
 SQUARE_INPUT_LIMIT = 256.0
-LABEL_SHARE = 0.99
-MAX_PEAK_SHIFT_PX = 1.0
+# Outputs without a task-level figure (no class axis, no heatmaps): the largest
+# relative error fp16 may add, as the float16 files' GPU tolerance.
+FP16_TOLERANCE = 1e-2
 # Contrast of the scaled-up inputs: twice the distance from the middle of the pixel
 # range, clipped to it (a camera gives nothing outside it).
 CONTRAST = 2.0
 MAX_ISSUES = 20
-# An int8 output (or the DEQUANTIZE of one) is judged as gpu_run judges it: fp16 rounding
-# of the float islands moves int8 steps, which a random-weight model's near-tied labels
-# amplify; the labels are reported beside.
+# An int8 output (or the DEQUANTIZE of one) without a task-level figure is judged in
+# steps, as gpu_run judges it; with one, the steps are a diagnostic.
 INT8_STEPS = 3
 INT8_SHARE = 0.99
 
@@ -83,7 +85,6 @@ MEAN_ASSUMPTION = ("a GPU's SUM and MEAN accumulate in fp16 (MEAN divides after 
 
 
 def check_gpu_fp16(model_path, images=None, pixel_range=(0.0, 1.0), num_inputs=2, seed=0,
-                   label_share=LABEL_SHARE, max_peak_shift_px=MAX_PEAK_SHIFT_PX,
                    contrast=CONTRAST, timeout=300):
     """Checks that a `.tflite` model computes right in fp16, as phone GPUs do.
 
@@ -96,22 +97,22 @@ def check_gpu_fp16(model_path, images=None, pixel_range=(0.0, 1.0), num_inputs=2
             stay in it. Defaults to `(0.0, 1.0)`.
         num_inputs: how many random images when `images` is None. Defaults to 2.
         seed: seed of the random images. Defaults to 0.
-        label_share: segmentation: the smallest share of pixels whose fp16
-            label is the fp32 one. Defaults to 0.99. An int8 output (or the
-            DEQUANTIZE of one) is judged as `gpu_run` judges it instead: >= 99%
-            of its elements within 3 int8 steps (labels reported beside).
-        max_peak_shift_px: heatmaps: the largest mean shift of the keypoint
-            peaks fp16 vs fp32, in input pixels. Defaults to 1.0.
         contrast: the audit also runs on inputs `contrast` times as far from
             the middle of `pixel_range`, clipped to it. Defaults to 2.0.
         timeout: seconds before the emulation's child process is killed.
             Defaults to 300.
 
+    The emulation is judged by the shipping rules (`task_criteria`): finite
+    outputs, and fp16 labels (keypoints) as fp32's on >= 99% of pixels (within
+    1 px); an output without a task-level figure within `FP16_TOLERANCE`
+    (int8: 99% within 3 steps). An int8 file on random images is "not judged".
+
     Returns:
         A `CheckResult` named `"gpu_fp16"`: `"failed"` when the audit finds a
         tensor fp16 cannot hold (each an `OpIssue` naming the op, tensor and
         fix) or the fp16 emulation disagrees with fp32; `"unavailable"` when
-        the audit passes and this CPU cannot emulate fp16 (no AVX2/F16C).
+        the audit passes and this CPU cannot emulate fp16 (no AVX2/F16C);
+        `"not judged"` when it passes but an int8 file ran on random images.
 
     Example:
 
@@ -134,7 +135,7 @@ def check_gpu_fp16(model_path, images=None, pixel_range=(0.0, 1.0), num_inputs=2
     audit["scaled_inputs"] = (f"{contrast:g}x the distance from the middle of {pixel_range}, "
                               "clipped to it")
     audit["mean_assumption"] = MEAN_ASSUMPTION
-    emulation = _emulation(model_path, graph, images, label_share, max_peak_shift_px, timeout)
+    emulation = _emulation(model_path, graph, images, given, timeout)
     details = {"inputs": (f"{len(images)} given images" if given
                           else f"{len(images)} random images in {tuple(pixel_range)}"),
                "emulation": emulation, "audit": audit,
@@ -149,8 +150,8 @@ def check_gpu_fp16(model_path, images=None, pixel_range=(0.0, 1.0), num_inputs=2
     status = PASSED
     if issues or emulation["status"] == FAILED:
         status = FAILED
-    elif emulation["status"] == UNAVAILABLE:
-        status = UNAVAILABLE
+    elif emulation["status"] in (UNAVAILABLE, NOT_JUDGED):
+        status = emulation["status"]
     return CheckResult("gpu_fp16", status, shown, details, "; ".join(parts))
 
 
@@ -196,9 +197,8 @@ def _cpu_has_fp16():
 # === Emulation: XNNPACK fp16 vs fp32 ===
 
 
-def _emulation(model_path, graph, images, label_share, max_peak_shift_px, timeout):
-    result = {"label_share": label_share, "max_peak_shift_px": max_peak_shift_px,
-              "xnnpack_fp32_ops": _ops_outside_xnnpack(model_path)}
+def _emulation(model_path, graph, images, real_inputs, timeout):
+    result = {"xnnpack_fp32_ops": _ops_outside_xnnpack(model_path)}
     if not _cpu_has_fp16():
         result.update(status=UNAVAILABLE, summary="emulation could not run here: the CPU "
                       "lacks AVX2/F16C for XNNPACK's fp16 kernels")
@@ -225,10 +225,12 @@ def _emulation(model_path, graph, images, label_share, max_peak_shift_px, timeou
             return result
         outputs = dict(np.load(outputs_path))
     kind = output_kind(model_path)
-    agreement_name, agreement = AGREEMENTS[kind]
+    quantized = infer_quantization_mode(model_path) == "int8"
     scales = _output_scales(model_path)
     grids = output_grids(model_path)
-    errors, agreements, shifts, shares, finite = {}, {}, {}, {}, True
+    input_size = tuple(graph.inputs[0].shape[1:3])
+    errors, figures, shares = {}, {}, {}
+    verdicts = []  # (status, text)
     for key in sorted(outputs):
         if not key.startswith("fp32/"):
             continue
@@ -237,52 +239,39 @@ def _emulation(model_path, graph, images, label_share, max_peak_shift_px, timeou
         as_float = _dequantize(scale, zero_point)
         fp32 = np.concatenate([as_float(v) for v in outputs[key]])
         fp16 = np.concatenate([as_float(v) for v in outputs[f"fp16/{out}"]])
-        finite = finite and bool(np.isfinite(fp16).all())
-        errors[out] = relative_error(np.nan_to_num(fp16, nan=np.inf), fp32) \
-            if np.isfinite(fp16).all() else float("inf")
-        agreements[out] = agreement(fp16, fp32)
+        if not np.isfinite(fp16).all():
+            errors[out] = float("inf")
+            verdicts.append((FAILED, f"{out}: non-finite fp16 outputs"))
+            continue
+        errors[out] = relative_error(fp16, fp32)
+        figures[out] = task_figures(kind, fp16, fp32, input_size)
         grid = grids.get(out)
         if grid is not None:
             shares[out] = share_within_steps(fp16, fp32, grid.step, INT8_STEPS,
                                              grid.sigmoid_input_step)
-        if kind == HEATMAPS and fp32.ndim == 4:
-            cells = peak_shift(fp16, fp32)
-            # Cells of the map in input pixels: heatmaps may be smaller than the input.
-            shifts[out] = cells * graph.inputs[0].shape[1] / fp32.shape[1]
-    result.update({"relative_error": errors, agreement_name: agreements, "finite": finite})
-    failures = []
-    if not finite:
-        failures.append("non-finite fp16 outputs")
-    if kind == HEATMAPS:
-        result["peak_shift_px"] = shifts
+        status, text = judge_agreement(kind, figures[out], real_inputs, quantized)
+        if status:
+            verdicts.append((status, f"{out}: {text}"))
+        elif out in shares:
+            verdicts.append((PASSED if shares[out] >= INT8_SHARE else FAILED,
+                             f"{out}: {shares[out]:.2%} of int8 outputs within {INT8_STEPS} "
+                             f"steps (>= {INT8_SHARE:.0%} needed)"))
+        else:
+            verdicts.append((PASSED if errors[out] <= FP16_TOLERANCE else FAILED,
+                             f"{out}: max rel. error {errors[out]:.3g} (<= {FP16_TOLERANCE:g} "
+                             "needed)"))
+    result.update({"relative_error": errors, "finite": all(np.isfinite(list(errors.values()))),
+                   "output_kind": kind, "task_figures": figures,
+                   **figures_by_name(figures)})
     if shares:
-        result.update(share_within_int8_steps=shares, int8_steps=INT8_STEPS,
-                      int8_share=INT8_SHARE)
-        bad = {k: v for k, v in shares.items() if not v >= INT8_SHARE}
-        if bad:
-            failures.append(", ".join(f"{v:.2%}" for v in bad.values())
-                            + f" of int8 outputs within {INT8_STEPS} steps < {INT8_SHARE:.0%}")
-        known = {k: v for k, v in agreements.items() if v is not None}
-        figure = (f"{min(shares.values()):.2%} of int8 outputs within {INT8_STEPS} steps"
-                  + (f" (labels equal on {min(known.values()):.2%})" if known else ""))
-    elif kind == HEATMAPS:
-        bad = {k: v for k, v in shifts.items() if not v <= max_peak_shift_px}
-        if bad:
-            failures.append("keypoint peaks move " + ", ".join(
-                f"{v:.2f} px" for v in bad.values()) + f" > {max_peak_shift_px:g} px")
-        figure = (f"mean peak shift {max(shifts.values()):.2f} px" if shifts else "no heatmap")
-    else:
-        known = {k: v for k, v in agreements.items() if v is not None}
-        bad = {k: v for k, v in known.items() if not v >= label_share}
-        if bad:
-            failures.append("labels equal on " + ", ".join(f"{v:.2%}" for v in bad.values())
-                            + f" < {label_share:.0%} of pixels")
-        figure = (f"labels equal on {min(known.values()):.2%}" if known
-                  else "no class axis to compare labels on")
+        result.update(share_within_int8_steps=shares, int8_steps=INT8_STEPS)
+    statuses = {status for status, _ in verdicts}
+    result["status"] = (FAILED if FAILED in statuses else
+                        NOT_JUDGED if NOT_JUDGED in statuses else PASSED)
+    shown = [text for status, text in verdicts if status == FAILED] or [
+        text for _, text in verdicts]
     worst = max(errors.values()) if errors else float("nan")
-    result["status"] = FAILED if failures else PASSED
-    result["summary"] = ("emulation (XNNPACK fp16 vs fp32): "
-                         + ("; ".join(failures) if failures else figure)
+    result["summary"] = ("emulation (XNNPACK fp16 vs fp32): " + "; ".join(shown)
                          + f", max rel. error {worst:.3g}")
     return result
 

@@ -16,12 +16,12 @@ from keras_psa.export.tflite.output_kind import HEATMAPS
 from keras_psa.export.tflite.output_kind import LABELS
 
 # (file key, file name, target, checks that apply, why a check does not apply)
-ALL_CHECKS = ("gpu_static", "gpu_run", "xnnpack", "keras_parity", "val_score")
+ALL_CHECKS = ("gpu_static", "gpu_run", "gpu_fp16", "xnnpack", "keras_parity", "val_score")
 SHIPPED_FILES = (
     ("float32", "float32.tflite", "GPU delegate, CPU (float)", ALL_CHECKS, {}),
     ("qat_int8_xnnpack", "qat/qat_int8_xnnpack.tflite", "CPU (XNNPACK, int8)", ALL_CHECKS, {}),
     ("qat_int8", "qat/qat_int8.tflite", "int8-only NPUs",
-     ("gpu_static", "gpu_run", "keras_parity", "val_score"),
+     ("gpu_static", "gpu_run", "gpu_fp16", "keras_parity", "val_score"),
      {"xnnpack": "not applicable: every op is int8 for NPUs; XNNPACK has no int8 SOFTMAX / "
                  "RSQRT, so CPUs get the _xnnpack file"}),
 )
@@ -34,6 +34,9 @@ CRITERIA = {
     "gpu_run": "fully on LiteRT's GPU accelerator (fp32 on SwiftShader); labels / keypoints = "
                "the CPU's on a real image (float files also: max rel. error within the "
                "mode's tolerance)",
+    "gpu_fp16": "as a phone GPU computes (fp16): XNNPACK forced to fp16 does the task as fp32 "
+                "on a real image, and no tensor, sum over H·W or LayerNorm statistic outside "
+                "fp16's range",
     "xnnpack": "every op delegated to XNNPACK",
     "keras_parity": "labels / keypoints = the reference Keras model's on real images (float "
                     "files also: max rel. error within the mode's tolerance)",

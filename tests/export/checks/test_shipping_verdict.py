@@ -20,6 +20,7 @@ def _check(name, status, message="", **details):
 def _all_passed(**overrides):
     checks = {"gpu_static": _check("gpu_static", "passed"),
               "gpu_run": _check("gpu_run", "passed", label_agreement={"logits": 0.998}),
+              "gpu_fp16": _check("gpu_fp16", "passed"),
               "xnnpack": _check("xnnpack", "passed"),
               "keras_parity": _check("keras_parity", "passed", label_agreement=0.9991)}
     checks.update(overrides)
