@@ -193,8 +193,7 @@ def _verdicts(args, folder, train_summary, qat_summary, float_reports):
     from keras_psa.export.checks.shipping_verdict import COMPARISON_FILES
     from keras_psa.export.checks.shipping_verdict import SHIPPED_FILES
     from keras_psa.export.checks.shipping_verdict import file_verdict
-
-    from keras_psa.quantization.qat_finetune import FILE_NAMES
+    from keras_psa.quantization.qat_files import FILE_NAMES
 
     checks = dict(qat_summary["checks"],
                   **{name: report["checks"] for name, report in float_reports.items()})
@@ -329,7 +328,7 @@ def _data_lines(args, train_summary):
 def _same_op_set_lines(qat_summary):
     """QAT against post-training int8 with the same op set: the comparison that says
     whether QAT earns its place."""
-    from keras_psa.quantization.qat_finetune import FILE_NAMES
+    from keras_psa.quantization.qat_files import FILE_NAMES
 
     scores = qat_summary.get("val_mean_iou") or qat_summary["val_keypoints"]
     figure = "mean IoU" if "val_mean_iou" in qat_summary else "OKS AP"
@@ -353,7 +352,7 @@ def _same_op_set_lines(qat_summary):
 
 
 def _score_lines(args, folder, train_summary, qat_summary):
-    from keras_psa.quantization.qat_finetune import FILE_NAMES
+    from keras_psa.quantization.qat_files import FILE_NAMES
 
     sizes = {name: qat_summary["sizes_bytes"][key] for key, name in FILE_NAMES.items()
              if key in qat_summary["sizes_bytes"]}

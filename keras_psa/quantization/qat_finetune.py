@@ -23,6 +23,9 @@ from keras_psa.keras_flavor import keras
 from keras_psa.quantization.integer_bias_grid import snap_biases_to_integer_grid
 from keras_psa.quantization.keras3_handover import load_keras3_weights
 from keras_psa.quantization.qat_config import QATConfig
+from keras_psa.quantization.qat_files import FILE_NAMES
+from keras_psa.quantization.qat_files import PTQ_FILES
+from keras_psa.quantization.qat_files import SAME_OP_SET
 from keras_psa.quantization.qat_task import qat_task
 from keras_psa.quantization.quantize_model import quantize_model
 from keras_psa.quantization.quantize_model import quantize_scope
@@ -219,20 +222,6 @@ def fine_tune(config, task, float_model, verbose="auto"):
     return qat_model, qat_dir, 0.0, None
 
 
-# The post-training files beside the QAT ones (name, converter arguments, what it is).
-# The first is what `keras-psa-convert --quantization int8` makes; the other two
-# have the op set of a QAT file each, so QAT and PTQ are compared like with like.
-PTQ_FILES = (
-    ("ptq_int8", {}, "post-training int8, the converter's default (PSA statistics float)"),
-    ("ptq_int8_xnnpack", {"float_scopes": (), "xnnpack_fallback": True},
-     "post-training int8 with qat_int8_xnnpack's op set"),
-    ("ptq_int8_all", {"float_scopes": (), "xnnpack_fallback": False},
-     "post-training int8 with qat_int8's op set (every op int8)"),
-)
-# Each QAT file and the post-training file with its op set.
-SAME_OP_SET = {"qat_int8_xnnpack": "ptq_int8_xnnpack", "qat_int8": "ptq_int8_all"}
-
-
 def export_files(config, task, float_path, float_model, qat_model, qat_dir):
     """Step 2: writes qat_int8, qat_int8_xnnpack and the post-training files `PTQ_FILES`.
 
@@ -303,13 +292,6 @@ def check_files(config, task, files):
         for check in found:
             print(f"{name}: {check.summary()}", flush=True)
     return checks, reports
-
-
-FILE_NAMES = {"qat_int8": "QAT int8 (TFLite)",
-              "qat_int8_xnnpack": "QAT int8, XNNPACK file (TFLite)",
-              "ptq_int8": "PTQ int8 (TFLite)",
-              "ptq_int8_xnnpack": "PTQ int8, XNNPACK file's op set (TFLite)",
-              "ptq_int8_all": "PTQ int8, every op int8 (TFLite)"}
 
 
 def evaluate(task, float_model, qat_model, files, float_score=None):
