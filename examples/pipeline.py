@@ -194,24 +194,21 @@ def _verdicts(args, folder, train_summary, qat_summary, float_reports):
     from keras_psa.export.checks.shipping_verdict import COMPARISON_FILES
     from keras_psa.export.checks.shipping_verdict import SHIPPED_FILES
     from keras_psa.export.checks.shipping_verdict import file_verdict
+    from keras_psa.quantization.qat_files import FILE_NAMES
 
     checks = dict(qat_summary["checks"],
                   **{name: report["checks"] for name, report in float_reports.items()})
     if args.task == "keypoints":
         scores = qat_summary["val_keypoints"]
-        by_file = {"qat_int8": scores.get("QAT int8 (TFLite)"),
-                   "qat_int8_xnnpack": scores.get("QAT int8, XNNPACK file (TFLite)"),
-                   "ptq_int8": scores.get("PTQ int8 (TFLite)"),
-                   **_float_keypoint_scores(args, folder, train_summary)}
+        by_file = {key: scores.get(name) for key, name in FILE_NAMES.items()}
+        by_file.update(_float_keypoint_scores(args, folder, train_summary))
         specs = SHIPPED_FILES[:1] + (FLOAT16_SPEC,) + SHIPPED_FILES[1:] + COMPARISON_FILES
         return [file_verdict(spec, checks[spec[0]], keypoints=by_file[spec[0]],
                              reference_score=scores[_reference(spec[0])]["oks_ap"])
                 for spec in specs]
     mean_iou = qat_summary["val_mean_iou"]
-    by_file = {"float32": _float32_mean_iou(args, folder, train_summary),
-               "qat_int8": mean_iou.get("QAT int8 (TFLite)"),
-               "qat_int8_xnnpack": mean_iou.get("QAT int8, XNNPACK file (TFLite)"),
-               "ptq_int8": mean_iou.get("PTQ int8 (TFLite)")}
+    by_file = {key: mean_iou.get(name) for key, name in FILE_NAMES.items()}
+    by_file["float32"] = _float32_mean_iou(args, folder, train_summary)
     return [file_verdict(spec, checks[spec[0]], by_file[spec[0]],
                          reference_score=mean_iou[_reference(spec[0])])
             for spec in SHIPPED_FILES + COMPARISON_FILES]
@@ -333,10 +330,37 @@ def _data_lines(args, train_summary):
     return lines
 
 
+def _same_op_set_lines(qat_summary):
+    """QAT against post-training int8 with the same op set: the comparison that says
+    whether QAT earns its place."""
+    from keras_psa.quantization.qat_files import FILE_NAMES
+
+    scores = qat_summary.get("val_mean_iou") or qat_summary["val_keypoints"]
+    figure = "mean IoU" if "val_mean_iou" in qat_summary else "OKS AP"
+
+    def score(key):
+        found = scores.get(FILE_NAMES[key])
+        return found["oks_ap"] if isinstance(found, dict) else found
+
+    lines = ["## QAT vs post-training int8, same op set", "",
+             f"Val {figure} of each QAT file beside the post-training file with exactly its "
+             "ops (op histograms compared), and of float Keras.", "",
+             f"| QAT file | {figure} | PTQ file | {figure} | QAT - PTQ | same ops |",
+             "|---|---|---|---|---|---|"]
+    for qat, pair in (qat_summary.get("same_op_set") or {}).items():
+        ptq = pair["ptq"]
+        lines.append(f"| `{qat}` | {score(qat):.4f} | `{ptq}` | {score(ptq):.4f} | "
+                     f"{score(qat) - score(ptq):+.4f} | {'yes' if pair['equal'] else 'NO'} |")
+    float_score = scores["float (Keras)"]
+    float_score = float_score["oks_ap"] if isinstance(float_score, dict) else float_score
+    return lines + ["", f"Float Keras: {float_score:.4f}.", ""]
+
+
 def _score_lines(args, folder, train_summary, qat_summary):
-    sizes = {"QAT int8 (TFLite)": qat_summary["sizes_bytes"]["qat_int8"],
-             "QAT int8, XNNPACK file (TFLite)": qat_summary["sizes_bytes"]["qat_int8_xnnpack"],
-             "PTQ int8 (TFLite)": qat_summary["sizes_bytes"]["ptq_int8"]}
+    from keras_psa.quantization.qat_files import FILE_NAMES
+
+    sizes = {name: qat_summary["sizes_bytes"][key] for key, name in FILE_NAMES.items()
+             if key in qat_summary["sizes_bytes"]}
     if args.task == "segmentation":
         lines = ["## Validation mean IoU", "",
                  "| model | val mean IoU | .tflite bytes |", "|---|---|---|"]
@@ -382,7 +406,8 @@ def _report(args, folder, timings, train_summary, qat_summary, float_reports):
         "", f"Model: {train_summary['model']['params']:,} parameters, "
         f"{train_summary['model']['macs']:,} MACs.", "",
         *_data_lines(args, train_summary),
-        *_score_lines(args, folder, train_summary, qat_summary),
+        *_score_lines(args, folder, train_summary, qat_summary), "",
+        *_same_op_set_lines(qat_summary),
     ]
     lines += ["", "## Device checks", "", GPU_ARITHMETIC_NOTE, "",
               "| model | check | status | result |", "|---|---|---|---|"]

@@ -28,6 +28,12 @@ SHIPPED_FILES = (
 COMPARISON_FILES = (
     ("ptq_int8", "qat/ptq_int8.tflite", "comparison only (post-training int8)", ALL_CHECKS,
      {}),
+    ("ptq_int8_xnnpack", "qat/ptq_int8_xnnpack.tflite",
+     "comparison only (post-training, the XNNPACK file's op set)", ALL_CHECKS, {}),
+    ("ptq_int8_all", "qat/ptq_int8_all.tflite",
+     "comparison only (post-training, every op int8)",
+     ("gpu_static", "gpu_run", "keras_parity", "val_score"),
+     {"xnnpack": "not applicable: every op is int8, as qat_int8's"}),
 )
 CRITERIA = {
     "gpu_static": "every op within the GPU delegate's rules",
