@@ -205,13 +205,14 @@ def _verdicts(args, folder, train_summary, qat_summary, float_reports):
         specs = SHIPPED_FILES[:1] + (FLOAT16_SPEC,) + SHIPPED_FILES[1:] + COMPARISON_FILES
         return [file_verdict(spec, checks[spec[0]], keypoints=by_file[spec[0]],
                              reference_score=scores[_reference(spec[0])]["oks_ap"])
-                for spec in specs]
+                for spec in specs if spec[0] in checks]
     mean_iou = qat_summary["val_mean_iou"]
     by_file = {key: mean_iou.get(name) for key, name in FILE_NAMES.items()}
     by_file["float32"] = _float32_mean_iou(args, folder, train_summary)
+    # A QAT folder of an older run may lack the newer comparison files.
     return [file_verdict(spec, checks[spec[0]], by_file[spec[0]],
                          reference_score=mean_iou[_reference(spec[0])])
-            for spec in SHIPPED_FILES + COMPARISON_FILES]
+            for spec in SHIPPED_FILES + COMPARISON_FILES if spec[0] in checks]
 
 
 def _reference(file_key):
