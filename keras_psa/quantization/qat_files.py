@@ -14,7 +14,7 @@ PTQ_FILES = (
     ("ptq_int8_all", {"float_scopes": (), "xnnpack_fallback": False},
      "post-training int8 with qat_int8's op set (every op int8)"),
 )
-# Each QAT file and the post-training file with its op set.
+# Each QAT file and the post-training file meant to have its float islands.
 SAME_OP_SET = {"qat_int8_xnnpack": "ptq_int8_xnnpack", "qat_int8": "ptq_int8_all"}
 
 # How the summary and the reports name each file's scores.

@@ -32,7 +32,7 @@ COMPARISON_FILES = (
      "comparison only (post-training, the XNNPACK file's op set)", ALL_CHECKS, {}),
     ("ptq_int8_all", "qat/ptq_int8_all.tflite",
      "comparison only (post-training, every op int8)",
-     ("gpu_static", "gpu_run", "keras_parity", "val_score"),
+     ("gpu_static", "gpu_run", "gpu_fp16", "keras_parity", "val_score"),
      {"xnnpack": "not applicable: every op is int8, as qat_int8's"}),
 )
 CRITERIA = {
