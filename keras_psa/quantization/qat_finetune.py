@@ -18,8 +18,8 @@ from keras_psa import export
 from keras_psa.export.atomic_write import write_bytes_atomically
 from keras_psa.export.conversion.quantization_mode import GPU_TOLERANCE
 from keras_psa.export.metadata import write_heatmap_metadata
-from keras_psa.export.tflite.tflite_graph import TFLiteGraph
 from keras_psa.export.metadata import write_segmenter_metadata
+from keras_psa.export.tflite.tflite_graph import TFLiteGraph
 from keras_psa.keras_flavor import keras
 from keras_psa.quantization.integer_bias_grid import snap_biases_to_integer_grid
 from keras_psa.quantization.keras3_handover import load_keras3_weights
