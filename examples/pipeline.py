@@ -186,34 +186,44 @@ def _float_keypoint_scores(args, folder, train_summary):
 # The float files of each task: the keypoint demo also ships a float16 GPU file.
 FLOAT_FILES = {"segmentation": ("float32",), "keypoints": ("float32", "float16")}
 FLOAT16_SPEC = ("float16", "float16.tflite", "GPU delegate (half-size weights)",
-                ("gpu_static", "gpu_run", "xnnpack", "keras_parity"), {})
+                ("gpu_static", "gpu_run", "gpu_fp16", "xnnpack", "keras_parity", "val_score"),
+                {})
 
 
 def _verdicts(args, folder, train_summary, qat_summary, float_reports):
     from keras_psa.export.checks.shipping_verdict import COMPARISON_FILES
     from keras_psa.export.checks.shipping_verdict import SHIPPED_FILES
     from keras_psa.export.checks.shipping_verdict import file_verdict
+    from keras_psa.quantization.qat_files import FILE_NAMES
 
     checks = dict(qat_summary["checks"],
                   **{name: report["checks"] for name, report in float_reports.items()})
     if args.task == "keypoints":
         scores = qat_summary["val_keypoints"]
-        by_file = {"qat_int8": scores.get("QAT int8 (TFLite)"),
-                   "qat_int8_xnnpack": scores.get("QAT int8, XNNPACK file (TFLite)"),
-                   "ptq_int8": scores.get("PTQ int8 (TFLite)"),
-                   **_float_keypoint_scores(args, folder, train_summary)}
+        by_file = {key: scores.get(name) for key, name in FILE_NAMES.items()}
+        by_file.update(_float_keypoint_scores(args, folder, train_summary))
         specs = SHIPPED_FILES[:1] + (FLOAT16_SPEC,) + SHIPPED_FILES[1:] + COMPARISON_FILES
-        return [file_verdict(spec, checks[spec[0]], keypoints=by_file[spec[0]])
-                for spec in specs]
+        return [file_verdict(spec, checks[spec[0]], keypoints=by_file[spec[0]],
+                             reference_score=scores[_reference(spec[0])]["oks_ap"])
+                for spec in specs if spec[0] in checks]
     mean_iou = qat_summary["val_mean_iou"]
-    by_file = {"float32": _float32_mean_iou(args, folder, train_summary),
-               "qat_int8": mean_iou.get("QAT int8 (TFLite)"),
-               "qat_int8_xnnpack": mean_iou.get("QAT int8, XNNPACK file (TFLite)"),
-               "ptq_int8": mean_iou.get("PTQ int8 (TFLite)")}
-    return [file_verdict(spec, checks[spec[0]], by_file[spec[0]])
-            for spec in SHIPPED_FILES + COMPARISON_FILES]
+    by_file = {key: mean_iou.get(name) for key, name in FILE_NAMES.items()}
+    by_file["float32"] = _float32_mean_iou(args, folder, train_summary)
+    # A QAT folder of an older run may lack the newer comparison files.
+    return [file_verdict(spec, checks[spec[0]], by_file[spec[0]],
+                         reference_score=mean_iou[_reference(spec[0])])
+            for spec in SHIPPED_FILES + COMPARISON_FILES if spec[0] in checks]
 
 
+def _reference(file_key):
+    """The Keras model a file is judged against: the one it was converted from."""
+    return "QAT fake-quant (Keras)" if file_key.startswith("qat") else "float (Keras)"
+
+
+GPU_ARITHMETIC_NOTE = (
+    "`gpu_run` is fp32 arithmetic: LiteRT's GPU accelerator on SwiftShader, which has no "
+    "shaderFloat16. Phone GPUs compute in fp16 by default: `gpu_fp16` stands for them (the "
+    "file on XNNPACK forced to fp16 vs fp32, and a range audit of its fp32 intermediates).")
 MEDIAPIPE_PYTHON = os.path.join(ROOT, ".venv-mediapipe", "bin", "python")
 MEDIAPIPE_FILES = ("float32.tflite", "qat/qat_int8_xnnpack.tflite", "qat/qat_int8.tflite")
 
@@ -268,15 +278,17 @@ def _mediapipe_table(rows):
 
 VERDICT_TEXT = {
     "segmentation":
-        "Labels = Keras: pixels whose label (argmax) equals the reference Keras model's on "
-        "4 images of the dataset (float Keras for float32 and PTQ, QAT fake-quant Keras for "
-        "the QAT files). GPU labels = CPU: the same on LiteRT's GPU accelerator vs its CPU "
-        "run. Mean IoU: the whole validation split, each file run on XNNPACK.",
+        "Labels = reference: pixels whose label (argmax) equals the reference Keras model's "
+        "on 4 images of the dataset (the reference: float Keras for float32 and PTQ, QAT "
+        "fake-quant Keras for the QAT files). GPU labels = CPU: the same on LiteRT's GPU "
+        "accelerator vs its CPU run. Mean IoU: the whole validation split, each file run on "
+        "XNNPACK, its reference's in brackets.",
     "keypoints":
         "OKS AP: COCO's keypoint AP (pycocotools' COCOeval) on the whole validation split, "
-        "each file run on XNNPACK, keypoints decoded from its heatmaps (UDP + DARK). Keypoint "
-        "shift: mean distance of the visible keypoints from the float Keras model's, in "
-        "input pixels.",
+        "each file run on XNNPACK, keypoints decoded from its heatmaps (UDP + DARK), its "
+        "reference's in brackets (float Keras for the float and PTQ files, QAT fake-quant "
+        "Keras for the QAT files). Keypoint shift: mean distance of the visible keypoints "
+        "from the float Keras model's, in input pixels.",
 }
 
 
@@ -319,10 +331,44 @@ def _data_lines(args, train_summary):
     return lines
 
 
+def _same_op_set_lines(qat_summary):
+    """QAT against post-training int8 with the same op set: the comparison that says
+    whether QAT earns its place."""
+    from keras_psa.quantization.qat_files import FILE_NAMES
+
+    scores = qat_summary.get("val_mean_iou") or qat_summary["val_keypoints"]
+    figure = "mean IoU" if "val_mean_iou" in qat_summary else "OKS AP"
+
+    def score(key):
+        found = scores.get(FILE_NAMES[key])
+        return found["oks_ap"] if isinstance(found, dict) else found
+
+    lines = ["## QAT vs post-training int8, same float islands", "",
+             f"Val {figure} of each QAT file beside the post-training file meant to have its "
+             "float islands (the ops it computes in float), and of float Keras. The islands "
+             "differ where a QAT graph has another form (hard-swish decomposed into int8 "
+             "ops).", "",
+             f"| QAT file | {figure} | PTQ file | {figure} | QAT - PTQ | float ops, QAT | "
+             "float ops, PTQ |", "|---|---|---|---|---|---|---|"]
+
+    def ops(found):
+        return ", ".join(f"{name} {count}" for name, count in found.items()) or "none"
+
+    for qat, pair in (qat_summary.get("same_op_set") or {}).items():
+        ptq = pair["ptq"]
+        lines.append(f"| `{qat}` | {score(qat):.4f} | `{ptq}` | {score(ptq):.4f} | "
+                     f"{score(qat) - score(ptq):+.4f} | {ops(pair['qat_float_ops'])} | "
+                     f"{ops(pair['ptq_float_ops'])} |")
+    float_score = scores["float (Keras)"]
+    float_score = float_score["oks_ap"] if isinstance(float_score, dict) else float_score
+    return lines + ["", f"Float Keras: {float_score:.4f}.", ""]
+
+
 def _score_lines(args, folder, train_summary, qat_summary):
-    sizes = {"QAT int8 (TFLite)": qat_summary["sizes_bytes"]["qat_int8"],
-             "QAT int8, XNNPACK file (TFLite)": qat_summary["sizes_bytes"]["qat_int8_xnnpack"],
-             "PTQ int8 (TFLite)": qat_summary["sizes_bytes"]["ptq_int8"]}
+    from keras_psa.quantization.qat_files import FILE_NAMES
+
+    sizes = {name: qat_summary["sizes_bytes"][key] for key, name in FILE_NAMES.items()
+             if key in qat_summary["sizes_bytes"]}
     if args.task == "segmentation":
         lines = ["## Validation mean IoU", "",
                  "| model | val mean IoU | .tflite bytes |", "|---|---|---|"]
@@ -368,10 +414,11 @@ def _report(args, folder, timings, train_summary, qat_summary, float_reports):
         "", f"Model: {train_summary['model']['params']:,} parameters, "
         f"{train_summary['model']['macs']:,} MACs.", "",
         *_data_lines(args, train_summary),
-        *_score_lines(args, folder, train_summary, qat_summary),
+        *_score_lines(args, folder, train_summary, qat_summary), "",
+        *_same_op_set_lines(qat_summary),
     ]
-    lines += ["", "## Device checks", "", "| model | check | status | result |",
-              "|---|---|---|---|"]
+    lines += ["", "## Device checks", "", GPU_ARITHMETIC_NOTE, "",
+              "| model | check | status | result |", "|---|---|---|---|"]
     all_checks = dict(qat_summary["checks"],
                       **{name: report["checks"] for name, report in float_reports.items()})
     for name, found in all_checks.items():
@@ -430,7 +477,7 @@ def main(argv=None):
         if args.no_gpu_run:
             command.append("--no-gpu-run")
         _stage("QAT + int8 conversion + checks (tf_keras)", command, timings, legacy=True)
-    checks = ["gpu-static", "xnnpack", "parity"] + ([] if args.no_gpu_run else ["gpu"])
+    checks = ["gpu-static", "gpu-fp16", "xnnpack", "parity"] + ([] if args.no_gpu_run else ["gpu"])
     for name in FLOAT_FILES[args.task]:
         if not os.path.isfile(os.path.join(folder, f"{name}.report.json")):
             # Calibration-free modes; the named dataset gives the parity check real images.

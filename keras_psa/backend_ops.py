@@ -66,6 +66,9 @@ if USING_TF_KERAS:
     def maximum(x1, x2):
         return tf.maximum(x1, x2)
 
+    def absolute(x):
+        return tf.abs(x)
+
     def exp(x):
         return tf.exp(x)
 
@@ -103,6 +106,7 @@ if USING_TF_KERAS:
         return tf.name_scope(name)
 
 else:
+    from keras.ops import absolute  # noqa: F401
     from keras.ops import broadcast_to  # noqa: F401
     from keras.ops import cast  # noqa: F401
     from keras.ops import concatenate  # noqa: F401

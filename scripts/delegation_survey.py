@@ -1,6 +1,7 @@
 """Delegation survey: every model `build_segmentation_model` can build, and the PSA
 layers alone, converted to float32 / float16 / int8 and run through every check
-(static GPU rules, real GPU accelerator run, XNNPACK, Keras parity).
+(static GPU rules, real GPU accelerator run, XNNPACK, Keras parity, fp16 as on
+phone GPUs).
 
 Writes survey.json and survey.md into --output. Tiny models (alpha 0.35) keep it
 to about 20 s a model-mode on 2 cores; the whole grid takes a while.
@@ -9,6 +10,7 @@ Examples:
     python scripts/delegation_survey.py --output /tmp/survey
     python scripts/delegation_survey.py --output /tmp/survey --backbones mobilenet_v3_small \
         --heads lraspp --modes int8
+    python scripts/delegation_survey.py --output /tmp/survey_fp16 --checks gpu_fp16
 """
 
 import argparse
@@ -25,7 +27,7 @@ BACKBONES = ("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
 HEADS = ("lraspp", "deeplabv3plus")
 ATTENTIONS = ("none", "psa_p", "psa_s", "se", "cbam")
 MODES = ("float32", "float16", "int8")
-CHECKS = ("gpu_static", "gpu_run", "xnnpack", "keras_parity")
+CHECKS = ("gpu_static", "gpu_run", "xnnpack", "keras_parity", "gpu_fp16")
 
 
 def parse_args(argv=None):
@@ -36,6 +38,8 @@ def parse_args(argv=None):
     parser.add_argument("--heads", nargs="+", default=list(HEADS), choices=HEADS)
     parser.add_argument("--attentions", nargs="+", default=list(ATTENTIONS), choices=ATTENTIONS)
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
+    parser.add_argument("--checks", nargs="+", default=list(CHECKS), choices=CHECKS,
+                        help="checks to run (default all)")
     parser.add_argument("--size", type=int, default=64, help="input height and width")
     parser.add_argument("--no-layers", action="store_true", help="skip the PSA layers alone")
     parser.add_argument("--no-models", action="store_true", help="skip the segmentation models")
@@ -77,17 +81,19 @@ def model_specs(args):
     return specs
 
 
-def run_checks(model, path, pixel_range):
+def run_checks(model, path, pixel_range, checks=CHECKS):
     from keras_psa import export
     from keras_psa.export.conversion.quantization_mode import GPU_TOLERANCE
 
     mode = export.infer_quantization_mode(path)
-    return {
-        "gpu_static": export.check_gpu_compatibility(path),
-        "gpu_run": export.run_gpu_accelerator(path, tolerance=GPU_TOLERANCE[mode]),
-        "xnnpack": export.check_xnnpack_delegation(path),
-        "keras_parity": export.check_keras_parity(model, path, pixel_range=pixel_range),
+    runs = {
+        "gpu_static": lambda: export.check_gpu_compatibility(path),
+        "gpu_run": lambda: export.run_gpu_accelerator(path, tolerance=GPU_TOLERANCE[mode]),
+        "xnnpack": lambda: export.check_xnnpack_delegation(path),
+        "keras_parity": lambda: export.check_keras_parity(model, path, pixel_range=pixel_range),
+        "gpu_fp16": lambda: export.check_gpu_fp16(path, pixel_range=pixel_range),
     }
+    return {name: runs[name]() for name in checks}
 
 
 def _cell(check):
@@ -99,21 +105,27 @@ def _cell(check):
         return f"{mark} {max(details['relative_error']):.1e}"
     if check["name"] == "gpu_run" and details.get("relative_error"):
         return f"{mark} {max(details['relative_error'].values()):.1e}"
+    if check["name"] == "gpu_fp16":
+        emulation = details.get("emulation", {})
+        errors = emulation.get("relative_error") or {}
+        return f"{mark} {max(errors.values()):.1e}" if errors else mark
     if check["name"] == "xnnpack":
         return f"{mark} {details['num_delegated']}/{details['num_ops']}"
     return mark
 
 
 def write_table(rows, folder):
-    lines = ["| model | mode | " + " | ".join(CHECKS) + " |",
-             "|---|---|" + "---|" * len(CHECKS)]
+    shown = [name for name in CHECKS if any(name in row["checks"] for row in rows)] or CHECKS
+    lines = ["| model | mode | " + " | ".join(shown) + " |",
+             "|---|---|" + "---|" * len(shown)]
     for row in rows:
-        cells = [_cell(row["checks"].get(name)) for name in CHECKS]
+        cells = [_cell(row["checks"].get(name)) for name in shown]
         lines.append(f"| {row['model']} | {row['mode']} | " + " | ".join(cells) + " |")
     table = "\n".join(lines) + "\n"
     with open(os.path.join(folder, "survey.md"), "w") as f:
         f.write("# Delegation survey\n\nGPU run: relative error GPU vs CPU; "
-                "keras_parity: relative error Keras vs TFLite (XNNPACK); xnnpack: ops taken.\n\n"
+                "keras_parity: relative error Keras vs TFLite (XNNPACK); xnnpack: ops taken; "
+                "gpu_fp16: relative error XNNPACK fp16 vs fp32 (and the range audit).\n\n"
                 + table)
     with open(os.path.join(folder, "survey.json"), "w") as f:
         json.dump(rows, f, indent=1, default=str)
@@ -147,7 +159,8 @@ def main(argv=None):
                     convert_model(model, path, mode, num_calibration_samples=16,
                                   pixel_range=pixel_range)
                     row["checks"] = {k: c.to_dict() for k, c in
-                                     run_checks(model, path, pixel_range).items()}
+                                     run_checks(model, path, pixel_range,
+                                                args.checks).items()}
                 except Exception as error:  # a failed conversion is a survey result too
                     row["checks"] = {}
                     row["error"] = f"{type(error).__name__}: {error}"[:500]

@@ -5,7 +5,9 @@ name, compiled size and time; where the compiled model can run here (Intel
 OpenVINO), a run through LiteRT's CompiledModel against the CPU interpreter on
 --images (real ones: a trained int8 model fed noise runs outside the ranges it
 was calibrated for) or random images: label agreement of segmentation logits,
-peak agreement of keypoint heatmaps, share of int8 outputs within 1/2/3 steps.
+keypoint shift of heatmaps (the rules: keras_psa.export.checks.task_criteria),
+share of int8 outputs within 1/2/3 steps beside its floor (XNNPACK vs the same
+CPU kernels).
 Writes the compiled models and <name>.npu_report.json/.md into --output-dir.
 
 TARGET is VENDOR:SOC, VENDOR a module under ai_edge_litert.aot.vendors
@@ -15,7 +17,8 @@ its SocModel names, or VENDOR:all for every SoC of the vendor.
 Exit code 0 when every op is offloaded on every target (and runs agree); 1
 when some are not; 2 for bad arguments or input (nothing is written then); 3
 when a target cannot be compiled here (its vendor SDK is not installed; the
-error names the package and how to provide it).
+error names the package and how to provide it); 4 when the run was on random
+images, which cannot judge the int8 file's labels or keypoints (pass --images).
 
 Examples:
     keras-psa-compile-npu model_int8.tflite --target intel_openvino:LNL \\
@@ -32,11 +35,12 @@ import sys
 from keras_psa.cli.backend_check import exit_unless_tensorflow_backend
 from keras_psa.cli.exit_codes import EXIT_CODES_HELP
 from keras_psa.cli.exit_codes import EXIT_FAILED
+from keras_psa.cli.exit_codes import EXIT_NOT_JUDGED
 from keras_psa.cli.exit_codes import EXIT_PASSED
 from keras_psa.cli.exit_codes import EXIT_UNAVAILABLE
 from keras_psa.cli.exit_codes import EXIT_USAGE
 from keras_psa.cli.image_inputs import add_image_arguments
-from keras_psa.cli.image_inputs import read_images
+from keras_psa.cli.image_inputs import run_inputs
 from keras_psa.cli.image_inputs import validate_pixel_range
 
 
@@ -82,23 +86,11 @@ def parse_args(argv=None):
     return args
 
 
-def run_inputs(args):
-    """The pixel range and the images (None: random ones) of the compiled models' run."""
-    from keras_psa import export
-
-    pixel_range = tuple(args.pixel_range) if args.pixel_range else None
-    if pixel_range is None:
-        metadata = export.read_metadata(args.model)
-        pixel_range = (metadata.input_range if metadata is not None else None) or (0.0, 255.0)
-    if not args.images:
-        return pixel_range, None
-    return pixel_range, read_images(args.model, args.images, args.num_inputs, pixel_range)
-
-
 def exit_code(report):
-    """0 when every target passed; 1 when one failed; 3 when one could not compile here."""
-    return {"passed": EXIT_PASSED, "failed": EXIT_FAILED,
-            "unavailable": EXIT_UNAVAILABLE}[report.status]
+    """0 when every target passed; 1 when one failed; 3 when one could not compile here;
+    4 when a run on random inputs could not judge the int8 file's labels or keypoints."""
+    return {"passed": EXIT_PASSED, "failed": EXIT_FAILED, "unavailable": EXIT_UNAVAILABLE,
+            "not judged": EXIT_NOT_JUDGED}[report.status]
 
 
 def main(argv=None):
@@ -108,7 +100,8 @@ def main(argv=None):
 
     output_dir = args.output_dir or os.path.dirname(os.path.abspath(args.model))
     try:
-        pixel_range, images = run_inputs(args) if not args.no_run else ((0.0, 255.0), None)
+        pixel_range, images = (run_inputs(args, default_range=(0.0, 255.0))
+                               if not args.no_run else ((0.0, 255.0), None))
         report = compile_for_npu(
             args.model, args.target, output_dir=output_dir,
             intel_openvino_device=args.intel_openvino_device,

@@ -88,9 +88,10 @@ def parse_args(argv=None):
                         help="segmenter metadata: activation MediaPipe applies to the output "
                              "for its confidence masks (default none: the logits)")
     parser.add_argument("--checks", nargs="*", default=["gpu-static", "xnnpack", "parity"],
-                        choices=["gpu-static", "gpu", "xnnpack", "parity"],
+                        choices=["gpu-static", "gpu", "gpu-fp16", "xnnpack", "parity"],
                         help="checks for the report (default gpu-static xnnpack parity; "
-                             "'gpu' adds the real GPU-accelerator run)")
+                             "'gpu' adds the real GPU-accelerator run, fp32 on SwiftShader; "
+                             "'gpu-fp16' the fp16 emulation and range audit of phone GPUs)")
     parser.add_argument("--unsafe-load", action="store_true",
                         help="load the model even if that runs Python code stored in it (a "
                              "Lambda layer); only for files you trust. Default: refused")
@@ -171,6 +172,9 @@ def main(argv=None):
         checks.append(export.run_gpu_accelerator(args.output, images=images,
                                                  pixel_range=pixel_range or (0.0, 1.0),
                                                  tolerance=GPU_TOLERANCE[args.quantization]))
+    if "gpu-fp16" in args.checks:
+        checks.append(export.check_gpu_fp16(args.output, images=images,
+                                            pixel_range=pixel_range or (0.0, 1.0)))
     if "xnnpack" in args.checks:
         checks.append(export.check_xnnpack_delegation(args.output))
     if "parity" in args.checks and model is not None:

@@ -38,3 +38,29 @@ def read_images(model_path, source, num_inputs, pixel_range):
     _, height, width, channels = export.inspect_model(model_path)["inputs"][0]["shape"]
     return np.concatenate(list(export.representative_images(
         source, (height, width), channels, num_samples=num_inputs, pixel_range=pixel_range)))
+
+
+def run_inputs(args, reference=None, default_range=None):
+    """`(pixel_range, images)` of a tool's run of `args.model`: the range from
+    `--pixel-range`, else the reference Keras model's input `Rescaling`, else the
+    file's metadata, else `default_range`; the images from `--images` (None: the
+    checks use random ones, which cannot judge an int8 file's labels or keypoints)."""
+    from keras_psa import export
+    from keras_psa.export.conversion.input_range import model_input_range
+    from keras_psa.export.conversion.input_range import resolve_pixel_range
+
+    pixel_range = tuple(args.pixel_range) if args.pixel_range else None
+    if reference is not None and model_input_range(reference) is not None:
+        # Also refuses a --pixel-range that contradicts the reference's Rescaling.
+        pixel_range = resolve_pixel_range(reference, pixel_range,
+                                          needed_for=f"the checks of {args.model}")
+    if pixel_range is None:
+        metadata = export.read_metadata(args.model)
+        pixel_range = (metadata.input_range if metadata is not None else None) or default_range
+    if not args.images:
+        return pixel_range, None
+    if pixel_range is None:
+        raise ValueError(f"`--pixel-range` must be given with --images {args.images}: the "
+                         f"input range of {args.model} is in neither its metadata nor a "
+                         "--reference model. Received: --pixel-range None")
+    return pixel_range, read_images(args.model, args.images, args.num_inputs, pixel_range)

@@ -16,6 +16,7 @@ require_tensorflow_backend("keras_psa.export", error=ImportError)
 from keras_psa.export.checks.check_result import CheckResult
 from keras_psa.export.checks.gpu_accelerator import run_gpu_accelerator
 from keras_psa.export.checks.gpu_compatibility import check_gpu_compatibility
+from keras_psa.export.checks.gpu_fp16 import check_gpu_fp16
 from keras_psa.export.checks.op_issue import OpIssue
 from keras_psa.export.checks.parity import check_keras_parity
 from keras_psa.export.checks.report import write_report
@@ -47,6 +48,7 @@ __all__ = [
     "TFLiteGraph",
     "TFLiteMetadata",
     "check_gpu_compatibility",
+    "check_gpu_fp16",
     "check_keras_parity",
     "check_xnnpack_delegation",
     "compile_for_npu",

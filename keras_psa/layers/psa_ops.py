@@ -24,6 +24,11 @@ LAYER_NORM_POINTS = (
     "output",
 )
 
+# See `layer_norm_last_axis`: the smallest divisor of the centred vector, and a power
+# of two that lifts epsilon (1e-5 by default) above fp16's smallest normal.
+_LAYER_NORM_PEAK_FLOOR = 1e-2
+_EPSILON_LIFT = 1024.0
+
 
 def _identity(name, tensor):
     return tensor
@@ -33,6 +38,19 @@ def spatial_dims(x):
     """Returns (height, width) of an NHWC tensor, static where known."""
     shape = ops.shape(x)
     return shape[1], shape[2]
+
+
+def mean_over_space(x):
+    """Mean over H and W of an NHWC tensor, keepdims, as a sum of `x / (H*W)`.
+
+    Equal to `reduce_mean` up to float rounding, but each term and each partial
+    sum stays within max |x|: a GPU that sums in fp16 (phones) cannot overflow,
+    as its running sum of `x` itself does past 65504 (e.g. 4096 positions of
+    activations above 16).
+    """
+    height, width = spatial_dims(x)
+    count = ops.cast(height * width, x.dtype)
+    return ops.sum(x / count, axis=(1, 2), keepdims=True)
 
 
 def softmax_over_space(x):
@@ -77,8 +95,18 @@ def layer_norm_last_axis(x, gamma, beta, epsilon, quantize=None):
     beta = ops.cast(beta, "float32")
     if quantize is None:
         centered = x - ops.mean(x, axis=-1, keepdims=True)
-        variance = ops.mean(ops.square(centered), axis=-1, keepdims=True)
-        normalized = centered * ops.rsqrt(variance + epsilon)
+        # fp16 (phone GPUs) holds neither a square past 256 nor an epsilon of 1e-5 (below
+        # its smallest normal, 6.1e-5). Divided by its largest |value|, the centred
+        # vector's squares stay <= 1 and their mean >= 1/C; with epsilon divided alike
+        # the result is the same: u * rsqrt(mean(u^2) + eps / m^2) = c * rsqrt(var + eps)
+        # for any m > 0. The floor keeps m > 0 and eps / m^2 <= 0.1 for a flat vector.
+        peak = ops.max(ops.absolute(centered), axis=-1, keepdims=True)
+        peak = ops.maximum(peak, _LAYER_NORM_PEAK_FLOOR)
+        unit = centered / peak
+        variance = ops.mean(ops.square(unit), axis=-1, keepdims=True)
+        # eps / m^2 as two divisions of a constant fp16 holds: m^2 alone overflows past 256.
+        scaled_epsilon = (epsilon * _EPSILON_LIFT) / peak / peak * (1.0 / _EPSILON_LIFT)
+        normalized = unit * ops.rsqrt(variance + scaled_epsilon)
         return normalized * gamma + beta
     centered = quantize("centered", x - ops.mean(x, axis=-1, keepdims=True))
     squared = quantize("squared", centered * centered)

@@ -76,7 +76,11 @@ class SpatialPolarizedAttention(BasePolarizedAttention):
         def softmax_quantize(name, tensor):
             return quantize(f"softmax_{name}", tensor)
 
-        pooled = quantize("pooled", ops.mean(inputs, axis=(1, 2), keepdims=True))
+        if self.activation_quantization_enabled:  # the int8 graph keeps its one MEAN
+            pooled = ops.mean(inputs, axis=(1, 2), keepdims=True)
+        else:
+            pooled = psa_ops.mean_over_space(inputs)
+        pooled = quantize("pooled", pooled)
         query = quantize("query", self.query_conv(pooled))
         value = quantize("value", self.value_conv(inputs))
         if self.variant == "paper":

@@ -19,10 +19,14 @@ from keras_psa.export.atomic_write import write_bytes_atomically
 from keras_psa.export.conversion.quantization_mode import GPU_TOLERANCE
 from keras_psa.export.metadata import write_heatmap_metadata
 from keras_psa.export.metadata import write_segmenter_metadata
+from keras_psa.export.tflite.tflite_graph import TFLiteGraph
 from keras_psa.keras_flavor import keras
 from keras_psa.quantization.integer_bias_grid import snap_biases_to_integer_grid
 from keras_psa.quantization.keras3_handover import load_keras3_weights
 from keras_psa.quantization.qat_config import QATConfig
+from keras_psa.quantization.qat_files import FILE_NAMES
+from keras_psa.quantization.qat_files import PTQ_FILES
+from keras_psa.quantization.qat_files import SAME_OP_SET
 from keras_psa.quantization.qat_task import qat_task
 from keras_psa.quantization.quantize_model import quantize_model
 from keras_psa.quantization.quantize_model import quantize_scope
@@ -139,7 +143,8 @@ def convert_qat_model(qat_model, output_path, *, labels=None, keypoint_names=Non
 
 
 def device_checks(tflite_path, keras_model, images, gpu_run=True, int8_steps=None):
-    """Static GPU rules, the real GPU accelerator, XNNPACK and Keras parity.
+    """Static GPU rules, the real GPU accelerator (fp32), fp16 as phone GPUs compute,
+    XNNPACK and Keras parity.
 
     `images`: validation images `(N, H, W, 3)`; the GPU run takes the first,
     parity all of them. `int8_steps`: judge parity in output steps (a
@@ -149,10 +154,19 @@ def device_checks(tflite_path, keras_model, images, gpu_run=True, int8_steps=Non
     if gpu_run:
         checks.append(export.run_gpu_accelerator(tflite_path, images=images,
                                                  tolerance=GPU_TOLERANCE["int8"]))
+    checks.append(export.check_gpu_fp16(tflite_path, images=images,
+                                        pixel_range=_pixel_range(keras_model)))
     checks.append(export.check_xnnpack_delegation(tflite_path))
     checks.append(export.check_keras_parity(keras_model, tflite_path, images=images,
                                             int8_steps=int8_steps))
     return checks
+
+
+def _pixel_range(keras_model):
+    from keras_psa.export.conversion.input_range import model_input_range
+
+    # The package's models take 0..255 (a Rescaling at their input says so).
+    return model_input_range(keras_model) or (0.0, 255.0)
 
 
 def results_table(results, task):
@@ -220,14 +234,13 @@ def fine_tune(config, task, float_model, verbose="auto"):
 
 
 def export_files(config, task, float_path, float_model, qat_model, qat_dir):
-    """Step 2: writes qat_int8, qat_int8_xnnpack and ptq_int8.
+    """Step 2: writes qat_int8, qat_int8_xnnpack and the post-training files `PTQ_FILES`.
 
     Returns `{name: (path, Keras reference, conversion facts)}` in check order,
     and the ops the XNNPACK file runs in float.
     """
     qat_path = os.path.join(config.output_dir, "qat_int8.tflite")
     qat_xnnpack_path = os.path.join(config.output_dir, "qat_int8_xnnpack.tflite")
-    ptq_path = os.path.join(config.output_dir, "ptq_int8.tflite")
     static_qat = _static_qat_copy(task, qat_model)
     qat_bytes = convert_qat_model(static_qat, qat_path, **task.metadata())
     # XNNPACK has no int8 SOFTMAX / RSQRT / ...: the CPU file runs those few ops in
@@ -235,10 +248,6 @@ def export_files(config, task, float_path, float_model, qat_model, qat_dir):
     xnnpack_bytes, float_fallback_ops = export.xnnpack_float_fallback(qat_bytes)
     write_bytes_atomically(qat_xnnpack_path, xnnpack_bytes)
     float_ops = "auto" if config.ptq_float_ops == "auto" else tuple(config.ptq_float_ops)
-    export.convert_model(float_model, ptq_path, quantization="int8",
-                         representative=task.representative(),
-                         num_calibration_samples=config.ptq_samples,
-                         float_ops=float_ops, **task.metadata())
     static_float = task.build(batch_size=1)
     static_float.set_weights(float_model.get_weights())
     files = {
@@ -248,12 +257,48 @@ def export_files(config, task, float_path, float_model, qat_model, qat_dir):
                              {"source": qat_path,
                               "flow": "qat_int8 with XNNPACK's missing int8 ops in float",
                               "float_ops": float_fallback_ops}),
-        "ptq_int8": (ptq_path, static_float,
-                     {"source": float_path, "flow": "post-training int8",
-                      "representative": task.dataset,
-                      "float_ops": list(float_ops) if float_ops != "auto" else "auto"}),
     }
+    for name, options, flow in PTQ_FILES:
+        path = os.path.join(config.output_dir, f"{name}.tflite")
+        export.convert_model(float_model, path, quantization="int8",
+                             representative=task.representative(),
+                             num_calibration_samples=config.ptq_samples,
+                             float_ops=float_ops, **options, **task.metadata())
+        files[name] = (path, static_float,
+                       {"source": float_path, "flow": flow, "representative": task.dataset,
+                        "float_ops": list(float_ops) if float_ops != "auto" else "auto",
+                        **{key: list(v) if isinstance(v, tuple) else v
+                           for key, v in options.items()}})
     return files, float_fallback_ops
+
+
+def op_sets(files):
+    """For each QAT file and the post-training file of `SAME_OP_SET`: the ops each
+    computes in float (the float islands, `float_islands`) and whether they are the
+    same. QAT graphs differ in form (hard-swish decomposed for int8), so the islands,
+    not the whole op histograms, say whether the two are compared like with like."""
+    found = {}
+    for qat, ptq in SAME_OP_SET.items():
+        if qat in files and ptq in files:
+            islands = [float_islands(files[name][0]) for name in (qat, ptq)]
+            found[qat] = {"ptq": ptq, "qat_float_ops": islands[0], "ptq_float_ops": islands[1],
+                          "equal": islands[0] == islands[1]}
+    return found
+
+
+def float_islands(path):
+    """`{op name: count}` of the ops of a `.tflite` file with a float32 output, but for
+    the DEQUANTIZE ops that hand the model's outputs over in float."""
+    graph = TFLiteGraph.from_file(path)
+    outputs = {id(tensor) for tensor in graph.outputs}
+    found = {}
+    for op in graph.ops:
+        if op.outputs[0].dtype != "FLOAT32":
+            continue
+        if op.name == "DEQUANTIZE" and id(op.outputs[0]) in outputs:
+            continue
+        found[op.name] = found.get(op.name, 0) + 1
+    return dict(sorted(found.items()))
 
 
 def check_files(config, task, files):
@@ -273,11 +318,6 @@ def check_files(config, task, files):
         for check in found:
             print(f"{name}: {check.summary()}", flush=True)
     return checks, reports
-
-
-FILE_NAMES = {"qat_int8": "QAT int8 (TFLite)",
-              "qat_int8_xnnpack": "QAT int8, XNNPACK file (TFLite)",
-              "ptq_int8": "PTQ int8 (TFLite)"}
 
 
 def evaluate(task, float_model, qat_model, files, float_score=None):
@@ -313,6 +353,7 @@ def write_summary(config, task, float_path, scores, files, float_fallback_ops, c
                   "reports": reports},
         "sizes_bytes": {name: os.path.getsize(path) for name, path in paths.items()},
         "qat_int8_xnnpack_float_ops": float_fallback_ops,
+        "same_op_set": op_sets(files),
         "checks": checks,
         "timing": timing,
     }
@@ -336,8 +377,9 @@ def qat_finetune(config, verbose="auto"):
     Keras 3 weights, then five steps: `fine_tune` (`quantize_model`, activation
     ranges from a few training batches, resumable fine-tuning); `export_files`
     (`qat_int8.tflite`, every op int8, with `Optimize.DEFAULT`;
-    `qat_int8_xnnpack.tflite`, the few int8 ops XNNPACK lacks in float;
-    `ptq_int8.tflite`, post-training int8 of the float model); `check_files`
+    `qat_int8_xnnpack.tflite`, the few int8 ops XNNPACK lacks in float; three
+    post-training int8 files of the float model, `PTQ_FILES`, two of them with a
+    QAT file's op set); `check_files`
     (device checks, a report beside each file); `evaluate` (validation mean
     IoU, or OKS AP, PCK and keypoint shift, of the Keras models and the
     files); `write_summary`.

@@ -75,3 +75,46 @@ def mobilenet_v3_head(size=64):
     )
     outputs = keras.layers.Conv2D(4, 1)(backbone.output)
     return keras.Model(backbone.input, outputs)
+
+
+@register_serializable
+class SpatialSumGate(keras.layers.Layer):
+    """x * sigmoid(1e-6 * sum of x over H and W): a SUM over H·W that passes 65504 once
+    the input's pixels are in 0..255 (32x32 of them), as squeeze-excite gates meet."""
+
+    def call(self, inputs):
+        total = tf.reduce_sum(inputs, axis=[1, 2], keepdims=True)
+        return inputs * tf.sigmoid(total * 1e-6)
+
+
+def spatial_sum_net(size=32, bias=0.0):
+    """A model built to overflow fp16: its SUM over H·W reaches ~1e5 on 0..255 inputs.
+    `bias=-382.5` centres the summed channels (3 * (pixel - 127.5))."""
+    inputs = keras.Input((size, size, 3), batch_size=1)
+    x = keras.layers.Conv2D(4, 1, kernel_initializer="ones",
+                            bias_initializer=keras.initializers.Constant(bias))(inputs)
+    return keras.Model(inputs, keras.layers.Conv2D(3, 1)(SpatialSumGate()(x)))
+
+
+def layer_norm_net(size=16, epsilon=1e-5):
+    """Conv -> LayerNormalization over channels with PyTorch's epsilon (1e-5: subnormal in
+    fp16) -> conv."""
+    inputs = keras.Input((size, size, 3), batch_size=1)
+    x = keras.layers.Conv2D(8, 1)(inputs)
+    x = keras.layers.LayerNormalization(epsilon=epsilon)(x)
+    return keras.Model(inputs, keras.layers.Conv2D(3, 1)(x))
+
+
+def hot_psa_net(size=64, layout="sequential", variant="paper", seed=1):
+    """A conv that feeds PSA activations of a few hundred (0..255 pixels, no
+    normalisation), then a 4-class 1x1 conv: what fp16 breaks in a plain LayerNorm."""
+    from keras_psa.layers import PolarizedSelfAttention
+
+    inputs = keras.Input((size, size, 3), batch_size=1)
+    x = keras.layers.Conv2D(16, 3, padding="same",
+                            kernel_initializer=keras.initializers.GlorotUniform(seed=seed))(inputs)
+    x = PolarizedSelfAttention(layout, variant, kernel_initializer=keras.initializers.GlorotUniform(
+        seed=seed + 1))(x)
+    outputs = keras.layers.Conv2D(4, 1, kernel_initializer=keras.initializers.GlorotUniform(
+        seed=seed + 2))(x)
+    return keras.Model(inputs, outputs)

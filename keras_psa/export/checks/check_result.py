@@ -6,7 +6,11 @@ PASSED = "passed"
 FAILED = "failed"
 # The check could not run here (e.g. no Vulkan device): neither pass nor fail.
 UNAVAILABLE = "unavailable"
-STATUSES = (PASSED, FAILED, UNAVAILABLE)
+# An int8 file's task-level result on random inputs: they run outside the ranges
+# the file was calibrated for, so the result neither passes nor fails the file
+# (`task_criteria`).
+NOT_JUDGED = "not judged"
+STATUSES = (PASSED, FAILED, UNAVAILABLE, NOT_JUDGED)
 
 
 @dataclasses.dataclass
@@ -15,7 +19,7 @@ class CheckResult:
 
     Args:
         name: short name of the check, e.g. `"gpu_static"`, `"xnnpack"`.
-        status: `"passed"`, `"failed"` or `"unavailable"`.
+        status: `"passed"`, `"failed"`, `"unavailable"` or `"not judged"`.
         issues: `OpIssue`s naming each offending operator.
         details: JSON-serialisable facts measured by the check (errors,
             partition counts, logs).

@@ -83,16 +83,17 @@ def peak_agreement(actual, expected):
     return None if moved is None else float(np.mean(moved == 0))
 
 
-def peak_shift(actual, expected):
+def peak_shift(actual, expected, cell_size=(1.0, 1.0)):
     """Mean distance between the peaks of two heatmap outputs `(N, H, W, keypoints)`,
-    in output cells (between the nearest of tied peak cells); None for outputs of
+    in output cells (between the nearest of tied peak cells), or in input pixels
+    with `cell_size`, the (height, width) of a cell there; None for outputs of
     another rank. Beside `peak_agreement` it tells a peak moved to the next cell
     from one moved across the map."""
-    moved = _peak_distances(actual, expected)
+    moved = _peak_distances(actual, expected, cell_size)
     return None if moved is None else float(np.mean(moved))
 
 
-def _peak_distances(actual, expected):
+def _peak_distances(actual, expected, cell_size=(1.0, 1.0)):
     """(N * keypoints,) distances between the nearest peak cells of each pair of maps."""
     actual, expected = np.asarray(actual), np.asarray(expected)
     if actual.shape != expected.shape:
@@ -101,7 +102,7 @@ def _peak_distances(actual, expected):
         return None
     height, width = actual.shape[1:3]
     rows, cols = np.divmod(np.arange(height * width), width)
-    cells = np.stack([rows, cols], axis=-1).astype(np.float64)
+    cells = np.stack([rows, cols], axis=-1).astype(np.float64) * np.asarray(cell_size)
 
     def peak_cells(maps):  # (N * keypoints, H * W) masks of the cells at the maximum
         flat = np.moveaxis(maps.reshape(maps.shape[0], -1, maps.shape[-1]), 1, -1)

@@ -45,6 +45,9 @@ def _markdown(report):
     lines += ["", "## Checks", "", "| check | status | result |", "|---|---|---|"]
     for check in report["checks"]:
         lines.append(f"| {check['name']} | {check['status']} | {check['message']} |")
+    if any(check["name"] == "gpu_run" for check in report["checks"]):
+        lines += ["", "gpu_run computes in fp32 on SwiftShader (no shaderFloat16); phone GPUs "
+                      "compute in fp16 by default: see gpu_fp16 (keras-psa-check --gpu-fp16)."]
     for check in report["checks"]:
         if check["issues"]:
             lines += ["", f"### {check['name']}: offending ops", ""]

@@ -6,8 +6,11 @@ import os
 
 from keras_psa.export.atomic_write import write_bytes_atomically
 from keras_psa.export.checks.check_result import FAILED
+from keras_psa.export.checks.check_result import NOT_JUDGED
 from keras_psa.export.checks.check_result import PASSED
 from keras_psa.export.checks.check_result import UNAVAILABLE
+from keras_psa.export.checks.task_criteria import AGREEMENT
+from keras_psa.export.tflite.output_kind import LABELS
 
 
 def _percent(value):
@@ -33,9 +36,10 @@ class NpuCompileReport:
     @property
     def status(self):
         """`"failed"` if a target failed, else `"unavailable"` if one could not be
-        compiled here, else `"passed"`."""
+        compiled here, else `"not judged"` if a run was on random inputs, else
+        `"passed"`."""
         statuses = {result.status for result in self.results}
-        for status in (FAILED, UNAVAILABLE):
+        for status in (FAILED, UNAVAILABLE, NOT_JUDGED):
             if status in statuses:
                 return status
         return PASSED
@@ -60,8 +64,8 @@ class NpuCompileReport:
         lines = [f"# NPU compilation of {os.path.basename(self.model)}", "",
                  f"- size: {self.model_size_bytes:,} bytes", f"- status: {self.status}", "",
                  "| target | status | ops offloaded | partitions | ops on CPU | compiled size "
-                 "| compile time | labels (heatmaps: peaks) = CPU | int8 within 1/2/3 steps "
-                 "| XNNPACK = CPU (the floor) |",
+                 "| compile time | labels = CPU (heatmaps: keypoint shift) "
+                 "| int8 within 1/2/3 steps | XNNPACK vs CPU (the floor) |",
                  "|---|---|---|---|---|---|---|---|---|---|"]
         for r in self.results:
             compiled = r.status != UNAVAILABLE and r.subgraphs
@@ -69,13 +73,16 @@ class NpuCompileReport:
             labels, steps, floor = "-", "-", "-"
             if r.run is not None:
                 run = r.run.details
-                for key, noun in (("label_agreement", "labels"), ("peak_agreement", "peaks")):
-                    if run.get(key):
-                        labels = f"{_percent(min(run[key].values()))} {noun}"
-                floors = [f["agreement"] for f in (run.get("xnnpack_vs_cpu") or {}).values()
-                          if f["agreement"] is not None]
+                criterion = AGREEMENT.get(run.get("output_kind"), AGREEMENT[LABELS])
+                values = [v for v in (run.get(criterion.key) or {}).values() if v is not None]
+                worst = min if criterion.at_least is not None else max
+                if values:
+                    labels = criterion.format(worst(values))
+                floors = [f["figures"].get(criterion.key)
+                          for f in (run.get("xnnpack_vs_cpu") or {}).values()]
+                floors = [v for v in floors if v is not None]
                 if floors:
-                    floor = _percent(min(floors))
+                    floor = criterion.format(worst(floors))
                 shares = run.get("share_within_int8_steps") or {}
                 if shares:
                     steps = "/".join(_percent(min(s[k] for s in shares.values()))

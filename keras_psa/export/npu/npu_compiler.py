@@ -16,6 +16,7 @@ import time
 
 from keras_psa.export.atomic_write import write_bytes_atomically
 from keras_psa.export.checks.check_result import FAILED
+from keras_psa.export.checks.check_result import NOT_JUDGED
 from keras_psa.export.checks.check_result import PASSED
 from keras_psa.export.checks.check_result import UNAVAILABLE
 from keras_psa.export.npu.compiled_model_run import image_inputs
@@ -148,7 +149,7 @@ def _compile_one(model_path, target, work_dir, options):
 
 def compile_for_npu(model_path, targets, *, output_dir=None, intel_openvino_device="npu",
                     vendor_options=None, run=True, num_inputs=2, pixel_range=(0.0, 255.0),
-                    seed=0, label_share=0.99, images=None):
+                    seed=0, images=None):
     """Compiles a `.tflite` ahead of time for NPU SoCs and reports what each took.
 
     Args:
@@ -168,11 +169,10 @@ def compile_for_npu(model_path, targets, *, output_dir=None, intel_openvino_devi
             `CompiledModel` (NPU, CPU for ops left out) and compare it with the
             source model on the CPU interpreter.
         num_inputs, pixel_range, seed: the random inputs of that run.
-        label_share: smallest share of pixel labels (segmentation) or heatmap
-            peaks (keypoints) that must equal the CPU interpreter's.
         images: real images `(N, H, W, C)` in the range the model takes, to run
             instead of random ones (a trained int8 model fed noise runs outside
-            the ranges it was calibrated for).
+            the ranges it was calibrated for: without images, the run's labels
+            or keypoints are "not judged"; the rules: `task_criteria`).
 
     Returns:
         An `NpuCompileReport` with one `NpuCompileResult` per target.
@@ -209,7 +209,7 @@ def compile_for_npu(model_path, targets, *, output_dir=None, intel_openvino_devi
                 model_path, target, work_dir, options, details,
                 output_dir=output_dir, stem=stem, run=run,
                 run_kwargs=dict(inputs=inputs, num_inputs=num_inputs, pixel_range=pixel_range,
-                                seed=seed, label_share=label_share)))
+                                seed=seed, real_inputs=inputs is not None)))
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
     return report
@@ -245,12 +245,15 @@ def _compile_target(model_path, target, work_dir, options, details, *, output_di
         result.run = run_compiled_model(model_path, path, **run_kwargs)
         if result.run.status == FAILED:
             problems.append(f"run through CompiledModel: {result.run.message}")
+        elif result.run.status == NOT_JUDGED and not problems:
+            result.status = NOT_JUDGED
     elif run:
         details["run"] = (f"not run: the {target.vendor} dispatch library runs on the device "
                           "only, not on this host")
-    result.status = FAILED if problems else PASSED
+    if problems:
+        result.status = FAILED
     parts = [offloaded] + problems
-    if result.run is not None and result.run.passed:
+    if result.run is not None and result.run.status in (PASSED, NOT_JUDGED):
         parts.append(result.run.message)
     result.message = "; ".join(parts)
     return result

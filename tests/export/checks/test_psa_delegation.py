@@ -13,6 +13,7 @@ from keras_psa.export import convert_model
 from keras_psa.export import run_gpu_accelerator
 from keras_psa.export.conversion.float_nodes import PSA_FLOAT_SCOPES
 from keras_psa.export.conversion.quantization_mode import GPU_TOLERANCE
+from keras_psa.export.conversion.quantization_mode import KERAS_TOLERANCE
 from keras_psa.keras_flavor import keras
 from keras_psa.layers import PolarizedSelfAttention
 from keras_psa.models import build_segmentation_model
@@ -73,7 +74,10 @@ def test_psa_segmentation_model_passes_static_gpu_and_xnnpack(segmentation, mode
 def test_psa_segmentation_model_matches_keras(segmentation, mode):
     model, paths = segmentation
     result = check_keras_parity(model, paths[mode], num_inputs=2, pixel_range=(0.0, 255.0))
-    assert result.passed, result.summary()
+    # An untrained model on random images: an int8 file's labels are not judged
+    # there; its largest error is still measured.
+    assert result.status == ("not judged" if mode == "int8" else "passed"), result.summary()
+    assert max(result.details["relative_error"]) <= KERAS_TOLERANCE[mode]
 
 
 @pytest.mark.slow
@@ -82,8 +86,10 @@ def test_psa_segmentation_model_runs_fully_on_the_gpu_accelerator(segmentation, 
     _, paths = segmentation
     result = run_gpu_accelerator(paths[mode], tolerance=GPU_TOLERANCE[mode])
     require_gpu_run(result)
-    assert result.passed, result.summary()
+    assert result.status == ("not judged" if mode == "int8" else "passed"), result.summary()
     assert result.details["fully_accelerated"] is True
+    if mode == "int8":  # the step diagnostic holds beside its floor
+        assert "not >=" not in result.message, result.summary()
 
 
 def test_int8_keeps_psa_statistics_float_and_convolutions_int8(psa_layer):
@@ -96,7 +102,8 @@ def test_int8_keeps_psa_statistics_float_and_convolutions_int8(psa_layer):
         dtypes.setdefault(op.name, set()).add(op.outputs[0].dtype)
     assert dtypes["CONV_2D"] == {"INT8"}
     assert dtypes["LOGISTIC"] == {"INT8"}
-    for name in ("SOFTMAX", "SUM", "RSQRT", "SQUARED_DIFFERENCE"):
+    # The LayerNorm's statistics (on x / max|x|, fp16-safe) included.
+    for name in ("SOFTMAX", "SUM", "RSQRT", "SQUARE", "REDUCE_MAX", "DIV"):
         assert dtypes[name] == {"FLOAT32"}, (name, dtypes)
 
 
@@ -106,7 +113,8 @@ def test_int8_psa_layer_is_fully_on_xnnpack_and_closer_to_keras(psa_layer):
     assert xnnpack.passed, xnnpack.summary()
     auto = check_keras_parity(model, paths["auto"], pixel_range=(0.0, 1.0))
     plain = check_keras_parity(model, paths["plain"], pixel_range=(0.0, 1.0))
-    assert auto.passed, auto.summary()
+    assert auto.status == "not judged", auto.summary()  # random images
+    assert max(auto.details["relative_error"]) <= KERAS_TOLERANCE["int8"]
     assert max(auto.details["relative_error"]) < max(plain.details["relative_error"])
     # Plain int8 leaves the LayerNorm's int8 RSQRT (and more) off XNNPACK.
     assert not check_xnnpack_delegation(paths["plain"]).passed

@@ -20,6 +20,7 @@ def _check(name, status, message="", **details):
 def _all_passed(**overrides):
     checks = {"gpu_static": _check("gpu_static", "passed"),
               "gpu_run": _check("gpu_run", "passed", label_agreement={"logits": 0.998}),
+              "gpu_fp16": _check("gpu_fp16", "passed"),
               "xnnpack": _check("xnnpack", "passed"),
               "keras_parity": _check("keras_parity", "passed", label_agreement=0.9991)}
     checks.update(overrides)
@@ -27,15 +28,16 @@ def _all_passed(**overrides):
 
 
 def test_a_file_that_passes_everything_is_ready():
-    verdict = file_verdict(SPECS["float32"], _all_passed(), mean_iou=0.61)
-    assert verdict.verdict == "ready"
+    verdict = file_verdict(SPECS["float32"], _all_passed(), mean_iou=0.61,
+                           reference_score=0.612)
+    assert verdict.verdict == "ready" and verdict.checks["val_score"] == "passed"
     assert verdict.labels_vs_keras == pytest.approx(0.9991)
     assert verdict.labels_gpu_vs_cpu == pytest.approx(0.998)
 
 
 def test_xnnpack_does_not_apply_to_the_all_int8_npu_file():
     checks = _all_passed(xnnpack=_check("xnnpack", "failed", "148 of 153 ops"))
-    verdict = file_verdict(SPECS["qat_int8"], checks)
+    verdict = file_verdict(SPECS["qat_int8"], checks, mean_iou=0.55, reference_score=0.55)
     assert verdict.checks["xnnpack"] == "n/a" and verdict.verdict == "ready"
     assert "not applicable" in verdict.reasons["xnnpack"]
 
@@ -47,12 +49,54 @@ def test_a_failed_criterion_is_named_with_its_reason():
     assert verdict.verdict == "criteria failed: keras_parity"
     table = verdict_table([verdict])
     assert "**FAIL**" in table and "98.52% within 1 step < 99%" in table
+    # The table states the rules it applied, from the one table of criteria.
+    assert "pixels with the reference's label >= 99%" in table
+    assert "mean keypoint shift from the reference <= 1 px" in table
 
 
 def test_a_check_that_did_not_run_is_not_a_pass():
     checks = [c for c in _all_passed() if c["name"] != "gpu_run"]
-    verdict = file_verdict(SPECS["float32"], checks)
+    verdict = file_verdict(SPECS["float32"], checks, mean_iou=0.6, reference_score=0.6)
     assert verdict.verdict == "not fully checked: gpu_run"
+    # Without the reference's score the validation criterion is not run either.
+    assert file_verdict(SPECS["float32"], _all_passed(), mean_iou=0.6).verdict == (
+        "not fully checked: val_score")
+
+
+def test_a_file_judged_on_random_images_is_not_ready():
+    checks = _all_passed(keras_parity=_check("keras_parity", "not judged",
+                                             "not judged on real images"))
+    verdict = file_verdict(SPECS["ptq_int8"], checks, mean_iou=0.5, reference_score=0.5)
+    assert verdict.checks["keras_parity"] == "not judged"
+    assert verdict.verdict == "not fully checked: keras_parity"
+    assert "not judged on real images" in verdict_table([verdict])
+
+
+@pytest.mark.parametrize("score, reference, status", [
+    (0.5487, 0.5511, "passed"),  # 0.24 point below: within 0.5 point
+    (0.5505, 0.5553, "passed"),  # 0.48 point below
+    (0.5400, 0.5511, "failed"),  # 1.1 points below
+    (0.7900, 0.7860, "passed"),  # above its reference
+])
+def test_the_validation_mean_iou_must_be_within_half_a_point_of_the_reference(
+        score, reference, status):
+    verdict = file_verdict(SPECS["qat_int8_xnnpack"], _all_passed(), mean_iou=score,
+                           reference_score=reference)
+    assert verdict.checks["val_score"] == status
+    assert (verdict.verdict == "ready") == (status == "passed")
+    if status == "failed":
+        assert "val mean IoU below the reference's" in verdict.reasons["val_score"]
+
+
+@pytest.mark.parametrize("oks_ap, reference, status", [
+    (0.512, 0.520, "passed"), (0.505, 0.520, "failed")])
+def test_the_oks_ap_must_be_within_a_hundredth_of_the_reference(oks_ap, reference, status):
+    verdict = file_verdict(SPECS["qat_int8"], _all_passed(),
+                           keypoints={"oks_ap": oks_ap, "shift_vs_float_keras_px": 0.4},
+                           reference_score=reference)
+    assert verdict.checks["val_score"] == status
+    if status == "failed":
+        assert "OKS AP below the reference's" in verdict.reasons["val_score"]
 
 
 def test_a_heatmap_file_is_judged_by_oks_ap_and_keypoint_shift():
@@ -65,7 +109,7 @@ def test_a_heatmap_file_is_judged_by_oks_ap_and_keypoint_shift():
     table = verdict_table([verdict, ptq], task="keypoints")
     header = table.splitlines()[0]
     assert "val OKS AP" in header and "keypoint shift" in header and "vs QAT Keras" in header
-    assert "mean IoU" not in header and "labels = Keras" not in header
+    assert "mean IoU" not in header and "labels = reference" not in header
     assert "| 0.4321 | 0.59 | 0.12 |" in table
     assert "| 0.2500 | 1.50 | - |" in table
 

@@ -61,7 +61,8 @@ def test_float16_halves_the_size(converted):
 def test_parity_with_keras(keras_path, converted, mode):
     result = check_keras_parity(keras_path, converted[mode], num_inputs=2,
                                 pixel_range=PIXEL_RANGE)
-    assert result.passed, result.summary()
+    # Random images cannot judge an int8 file's labels (tests/export/checks/test_verdict_rules).
+    assert result.status == ("not judged" if mode == "int8" else "passed"), result.summary()
     if mode == "float32":
         assert max(result.details["relative_error"]) <= 1e-4
 
@@ -72,7 +73,10 @@ def test_parity_on_given_images(keras_path, converted):
 
     images = np.random.default_rng(5).random((3, SIZE, SIZE, 3), np.float32)
     result = check_keras_parity(keras_path, converted["int8"], images=images)
-    assert result.passed and result.details["num_inputs"] == 3, result.summary()
+    assert result.details["num_inputs"] == 3 and result.details["inputs"] == "given images"
+    # Given images are judged: this untrained net's near-tied labels decide the status.
+    labels = result.details["label_agreement"]
+    assert result.status == ("passed" if labels >= 0.99 else "failed"), result.summary()
     model = load_model(keras_path)
     expected = max(relative_error(run_tflite(converted["int8"], image[None])[0],
                                   np.asarray(model(image[None])))
