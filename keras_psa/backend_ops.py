@@ -34,6 +34,7 @@ if USING_TF_KERAS:
     def shape(x):
         # Static sizes as ints, unknown ones as scalar tensors: what
         # `keras.ops.shape` returns under Keras 3's TensorFlow backend.
+        x = x if tf.is_tensor(x) else tf.convert_to_tensor(x)
         dynamic = tf.shape(x)
         return tuple(
             dynamic[i] if size is None else size for i, size in enumerate(x.shape.as_list())
