@@ -181,10 +181,42 @@ def _run_task(config):
     return float_path, task
 
 
+def quantize_with_frozen_batch_norm(float_model):
+    """`quantize_model(float_model)` with every BatchNormalization layer frozen
+    (`trainable=False`: under tf_keras it then also runs in inference mode).
+
+    tfmot's 8-bit scheme keeps a BatchNormalization after each convolution as a
+    layer of its own: trained, it normalizes each batch with that batch's
+    statistics and moves its moving averages, while the converted model folds the
+    moving averages into the convolution. Frozen, the fine-tune trains the other
+    weights under the statistics, scale and offset the int8 file will use. The
+    flag is set before tfmot wraps the layers: a wrapper built around a trainable
+    layer keeps training its weights whatever the layer's flag says later.
+    `float_model` is left as it was.
+
+    Returns:
+        `(qat_model, number of frozen layers)`.
+    """
+    norms = [layer for layer in float_model.layers
+             if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable]
+    try:
+        for layer in norms:
+            layer.trainable = False
+        qat_model = quantize_model(float_model)
+    finally:
+        for layer in norms:
+            layer.trainable = True
+    return qat_model, len(norms)
+
+
 def _train(config, task, float_model, qat_dir, verbose):
     """Quantizes and fine-tunes `float_model` (resumable), saves the SavedModel;
     returns `(qat_model, train_seconds, resumed_from)`."""
-    qat_model = quantize_model(float_model)
+    if config.freeze_batch_norm:
+        qat_model, count = quantize_with_frozen_batch_norm(float_model)
+        print(f"Froze {count} BatchNormalization layers", flush=True)
+    else:
+        qat_model = quantize_model(float_model)
     schedule = learning_rate_schedule("cosine", config.learning_rate, config.steps)
     task.compile(qat_model, keras.optimizers.AdamW(schedule))
     backup = ResumableBackup(os.path.join(config.output_dir, "backup"),
