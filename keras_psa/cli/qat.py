@@ -68,9 +68,10 @@ def parse_args(argv=None):
     fit.add_argument("--calibration-batches", type=int, default=8,
                      help="training batches that set the activation ranges before QAT "
                           "(0: tfmot's [-6, 6] start)")
-    fit.add_argument("--freeze-batch-norm", action="store_true",
-                     help="BatchNormalization in inference mode during QAT (float model's "
-                          "statistics, scale and offset kept)")
+    fit.add_argument("--freeze-batch-norm", action=argparse.BooleanOptionalAction,
+                     default=True,
+                     help="BatchNormalization frozen during QAT, in inference mode (the float "
+                          "model's statistics, scale and offset kept)")
     fit.add_argument("--seed", type=int, default=0)
     ptq = parser.add_argument_group("post-training int8 (comparison)")
     ptq.add_argument("--ptq-samples", type=int, default=100, help="calibration images")

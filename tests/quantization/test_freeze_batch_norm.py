@@ -67,6 +67,15 @@ def test_trained_batch_norm_moves_its_statistics():
     assert not np.allclose(batch_norm(qat_model).moving_mean.numpy(), mean)
 
 
+def test_frozen_is_the_default_and_the_cli_can_turn_it_off():
+    from keras_psa.cli.qat import parse_args
+    from keras_psa.quantization.qat_config import QATConfig
+
+    assert QATConfig("run").freeze_batch_norm
+    assert parse_args(["run"]).freeze_batch_norm
+    assert not parse_args(["run", "--no-freeze-batch-norm"]).freeze_batch_norm
+
+
 def test_config_refuses_a_non_bool():
     from keras_psa.quantization.qat_config import QATConfig
 
