@@ -78,6 +78,17 @@ def _weight_keys(layer):
     return keys
 
 
+def _inbound_positions(model, layer):
+    """Positions in `model.layers` of the layers feeding `layer`'s first call, in call
+    order (positions, not names: auto-generated names carry a per-process counter)."""
+    if not layer._inbound_nodes:
+        return []
+    inbound = layer._inbound_nodes[0].inbound_layers
+    inbound = inbound if isinstance(inbound, (list, tuple)) else [inbound]
+    positions = {id(found): index for index, found in enumerate(model.layers)}
+    return [positions.get(id(found)) for found in inbound]
+
+
 def _copy_weights_layer_by_layer(source, target):
     """Copies the weights of one QAT model into another of the same architecture.
 
@@ -92,6 +103,18 @@ def _copy_weights_layer_by_layer(source, target):
         )
     pairs = []
     for source_layer, target_layer in zip(source.layers, target.layers):
+        found_inputs = _inbound_positions(source, source_layer)
+        wanted_inputs = _inbound_positions(target, target_layer)
+        if found_inputs != wanted_inputs:
+            # quantize_model before the fix of tfmot#1179 permuted a Concatenate's
+            # inputs: such weights computed another function in the rebuilt model.
+            raise ValueError(
+                f"Layer {source_layer.name} of the QAT model takes its inputs from the "
+                f"layers at {found_inputs}, its rebuilt copy from {wanted_inputs}: the QAT "
+                "model was made by an older "
+                "keras-psa (tfmot reordered a Concatenate's inputs). Delete its "
+                "qat_savedmodel/ (and backup/) and fine-tune again."
+            )
         found = dict(zip(_weight_keys(source_layer), source_layer.weights))
         wanted = dict(zip(_weight_keys(target_layer), target_layer.weights))
         shapes = {key: tuple(w.shape) for key, w in found.items()}

@@ -48,3 +48,22 @@ def test_tfmots_transformer_is_restored_after_quantize_model():
     original = model_transformer.ModelTransformer._get_layers
     quantize_model(branches_concatenated_out_of_order())
     assert model_transformer.ModelTransformer._get_layers is original
+
+
+def test_a_qat_model_with_permuted_inputs_is_not_copied_into_a_rebuilt_one(monkeypatch):
+    # A QAT SavedModel made before the fix: its weights belong to another function.
+    import contextlib
+    import sys
+
+    from keras_psa.quantization import quantize_model
+    from keras_psa.quantization.qat_finetune import _copy_weights_layer_by_layer
+
+    module = sys.modules["keras_psa.quantization.quantize_model"]
+    rebuilt = quantize_model(branches_concatenated_out_of_order())
+    with monkeypatch.context() as patch:
+        patch.setattr(module, "_inputs_in_call_order", contextlib.nullcontext)
+        old = quantize_model(branches_concatenated_out_of_order())
+    assert inbound_names(old, "aspp_concat")[0] == "aspp_image_resize"  # tfmot#1179
+    # Either the layer order or the inputs differ; either way nothing is copied.
+    with pytest.raises(ValueError, match="of the QAT model"):
+        _copy_weights_layer_by_layer(old, rebuilt)
