@@ -69,6 +69,10 @@ def parse_args(argv=None):
     fit.add_argument("--calibration-batches", type=int, default=8,
                      help="training batches that set the activation ranges before QAT "
                           "(0: tfmot's [-6, 6] start)")
+    fit.add_argument("--freeze-batch-norm", action=argparse.BooleanOptionalAction,
+                     default=True,
+                     help="BatchNormalization frozen during QAT, in inference mode (the float "
+                          "model's statistics, scale and offset kept)")
     fit.add_argument("--seed", type=int, default=0)
     ptq = parser.add_argument_group("post-training int8 (comparison)")
     ptq.add_argument("--ptq-samples", type=int, default=100, help="calibration images")
@@ -111,7 +115,7 @@ def main(argv=None):
         steps=args.steps, steps_per_epoch=args.steps_per_epoch, learning_rate=args.lr,
         train_examples=args.train_examples, data_seed=args.data_seed,
         backup_steps=args.backup_steps, calibration_batches=args.calibration_batches,
-        ptq_samples=args.ptq_samples,
+        freeze_batch_norm=args.freeze_batch_norm, ptq_samples=args.ptq_samples,
         ptq_float_ops=float_ops, gpu_run=not args.no_gpu_run, seed=args.seed,
         allow_unsafe=args.unsafe_load,
     )

@@ -32,6 +32,12 @@ class QATConfig:
         calibration_batches: training batches that set the activation
             ranges before fine-tuning (`calibrate_quantization_ranges`); 0
             keeps tfmot's [-6, 6] start.
+        freeze_batch_norm: run every BatchNormalization layer in inference
+            mode during the fine-tune (its moving statistics and its scale and
+            offset stay the float model's), so that the fake-quant model is
+            trained with the statistics it is converted with. Defaults to True:
+            trained, the statistics followed each batch and the demo's
+            fake-quant model lost a point of mean IoU (docs/quantization.md).
         ptq_samples: calibration images of the post-training int8 model.
         ptq_float_ops: TFLite ops the post-training int8 model keeps float
             (`()`: all int8, like the QAT model; `"auto"`: the converter's
@@ -56,6 +62,7 @@ class QATConfig:
     data_seed: int = None
     backup_steps: int = 25
     calibration_batches: int = 8
+    freeze_batch_norm: bool = True
     ptq_samples: int = 100
     ptq_float_ops: tuple = ()
     gpu_run: bool = True
@@ -72,6 +79,9 @@ class QATConfig:
                 or isinstance(self.calibration_batches, bool) or self.calibration_batches < 0):
             raise ValueError("`calibration_batches` must be an int >= 0. "
                              f"Received: calibration_batches={self.calibration_batches!r}")
+        if not isinstance(self.freeze_batch_norm, bool):
+            raise ValueError("`freeze_batch_norm` must be a bool. "
+                             f"Received: freeze_batch_norm={self.freeze_batch_norm!r}")
         if self.checkpoint not in ("model", "best"):
             raise ValueError(
                 f"`checkpoint` must be 'model' or 'best'. Received: checkpoint={self.checkpoint!r}"

@@ -79,6 +79,17 @@ def _weight_keys(layer):
     return keys
 
 
+def _inbound_positions(model, layer):
+    """Positions in `model.layers` of the layers feeding `layer`'s first call, in call
+    order (positions, not names: auto-generated names carry a per-process counter)."""
+    if not layer._inbound_nodes:
+        return []
+    inbound = layer._inbound_nodes[0].inbound_layers
+    inbound = inbound if isinstance(inbound, (list, tuple)) else [inbound]
+    positions = {id(found): index for index, found in enumerate(model.layers)}
+    return [positions.get(id(found)) for found in inbound]
+
+
 def _copy_weights_layer_by_layer(source, target):
     """Copies the weights of one QAT model into another of the same architecture.
 
@@ -93,6 +104,18 @@ def _copy_weights_layer_by_layer(source, target):
         )
     pairs = []
     for source_layer, target_layer in zip(source.layers, target.layers):
+        found_inputs = _inbound_positions(source, source_layer)
+        wanted_inputs = _inbound_positions(target, target_layer)
+        if found_inputs != wanted_inputs:
+            # quantize_model before the fix of tfmot#1179 permuted a Concatenate's
+            # inputs: such weights computed another function in the rebuilt model.
+            raise ValueError(
+                f"Layer {source_layer.name} of the QAT model takes its inputs from the "
+                f"layers at {found_inputs}, its rebuilt copy from {wanted_inputs}: the QAT "
+                "model was made by an older "
+                "keras-psa (tfmot reordered a Concatenate's inputs). Delete its "
+                "qat_savedmodel/ (and backup/) and fine-tune again."
+            )
         found = dict(zip(_weight_keys(source_layer), source_layer.weights))
         wanted = dict(zip(_weight_keys(target_layer), target_layer.weights))
         shapes = {key: tuple(w.shape) for key, w in found.items()}
@@ -182,10 +205,42 @@ def _run_task(config):
     return float_path, task
 
 
+def quantize_with_frozen_batch_norm(float_model):
+    """`quantize_model(float_model)` with every BatchNormalization layer frozen
+    (`trainable=False`: under tf_keras it then also runs in inference mode).
+
+    tfmot's 8-bit scheme keeps a BatchNormalization after each convolution as a
+    layer of its own: trained, it normalizes each batch with that batch's
+    statistics and moves its moving averages, while the converted model folds the
+    moving averages into the convolution. Frozen, the fine-tune trains the other
+    weights under the statistics, scale and offset the int8 file will use. The
+    flag is set before tfmot wraps the layers: a wrapper built around a trainable
+    layer keeps training its weights whatever the layer's flag says later.
+    `float_model` is left as it was.
+
+    Returns:
+        `(qat_model, number of frozen layers)`.
+    """
+    norms = [layer for layer in float_model.layers
+             if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable]
+    try:
+        for layer in norms:
+            layer.trainable = False
+        qat_model = quantize_model(float_model)
+    finally:
+        for layer in norms:
+            layer.trainable = True
+    return qat_model, len(norms)
+
+
 def _train(config, task, float_model, qat_dir, verbose):
     """Quantizes and fine-tunes `float_model` (resumable), saves the SavedModel;
     returns `(qat_model, train_seconds, resumed_from)`."""
-    qat_model = quantize_model(float_model)
+    if config.freeze_batch_norm:
+        qat_model, count = quantize_with_frozen_batch_norm(float_model)
+        print(f"Froze {count} BatchNormalization layers", flush=True)
+    else:
+        qat_model = quantize_model(float_model)
     schedule = learning_rate_schedule("cosine", config.learning_rate, config.steps)
     task.compile(qat_model, keras.optimizers.AdamW(schedule))
     backup = ResumableBackup(os.path.join(config.output_dir, "backup"),
