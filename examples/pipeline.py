@@ -312,10 +312,10 @@ DATA_TEXT = {
 # What --long reached, for the report of a default run (docs/quantization.md).
 LONG_MEASURED = {
     "segmentation":
-        "`--long` (alpha 1.0, 128 head filters, 128x128, 2000 float + 1000 QAT steps) reaches "
-        "val mean IoU 0.786 float, 0.770 QAT int8 (both files) and 0.784 PTQ int8, the QAT "
-        "files giving Keras' label on 99.90% of pixels (32 min on 2 AMD EPYC cores, "
-        "2026-12-04).",
+        "`--long` (alpha 1.0, 128 head filters, 128x128, 2000 float + 1000 QAT steps) reached "
+        "val mean IoU 0.786 float, 0.770 QAT int8 (both files) and 0.784 PTQ int8 with the QAT "
+        "recipe before BatchNorm was frozen and tfmot's Concatenate reordering fixed (32 min "
+        "on 2 AMD EPYC cores, 2026-12-04); not remeasured since.",
 }
 
 
