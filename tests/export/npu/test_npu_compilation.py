@@ -283,5 +283,9 @@ def test_qat_int8_segmenters_compile_fully_for_intel_and_run_like_the_cpu(tmp_pa
         (floor,) = run["xnnpack_vs_cpu"].values()
         assert floor["figures"]["label_agreement"] == pytest.approx(baseline, abs=1e-9), (
             spec, floor)
-        # Random inputs: the all-int8 file's labels are shown, not judged.
-        assert target["run"]["status"] == "not judged", target["run"]["message"]
+        # Random inputs: the all-int8 file's labels are shown, not judged, and never
+        # pass; an untrained net's int8 steps may still fall below their floor on
+        # OpenVINO (30.5% within one step beside a floor of 33.7%, seen).
+        run_status, message = target["run"]["status"], target["run"]["message"]
+        assert run_status in ("not judged", "failed"), message
+        assert ("not judged on real images" in message) == (run_status == "not judged")
