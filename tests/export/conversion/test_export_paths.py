@@ -86,7 +86,9 @@ def test_qat_export_paths_of_deeplabv3plus_psa_are_edge_clean(tmp_path):
     assert_edge_clean(qat_model, cpu_path, "deeplabv3plus", int8_steps=1)
     parity = check_keras_parity(qat_model, gpu_path, num_inputs=2, pixel_range=(0.0, 255.0),
                                 int8_steps=1)
-    assert parity.passed, parity.summary()
+    # Random images cannot judge an int8 file's labels; its int8 steps still hold.
+    assert parity.status == "not judged", parity.summary()
+    assert parity.details["share_within_int8_steps"] >= parity.details["steps_threshold"]
 
 
 def test_export_path_and_mode_are_checked(tmp_path):
