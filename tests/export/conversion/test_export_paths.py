@@ -53,7 +53,14 @@ def assert_edge_clean(keras_model, path, head, **parity):
     assert xnnpack.details["num_partitions"] == 1
     parity_result = check_keras_parity(keras_model, path, num_inputs=2,
                                        pixel_range=(0.0, 255.0), **parity)
-    assert parity_result.passed, parity_result.summary()
+    if parity_result.details["quantization"] != "int8":
+        assert parity_result.passed, parity_result.summary()
+        return
+    # Random images cannot judge an int8 file's labels; its int8 steps still hold.
+    assert parity_result.status == "not judged", parity_result.summary()
+    if "steps_threshold" in parity_result.details:
+        details = parity_result.details
+        assert details["share_within_int8_steps"] >= details["steps_threshold"]
 
 
 @pytest.mark.keras3_only
