@@ -44,7 +44,7 @@ from keras_psa.cli.choices import PSA_VARIANTS  # noqa: E402
 TASK_DEFAULTS = {
     "segmentation": {"dataset": "digits", "head": "deeplabv3plus", "image_size": "64",
                      "lr": 3e-3},
-    "keypoints": {"dataset": "figures", "head": "lraspp", "image_size": "128,96", "lr": 2e-3},
+    "keypoints": {"dataset": "figures", "head": "fpn", "image_size": "128,96", "lr": 1e-2},
 }
 # (summary["val"] key, table name) of the primary and the secondary metric.
 METRICS = {"segmentation": (("mean_iou", "val mean IoU"), ("pixel_accuracy", "val pixel acc.")),
@@ -78,7 +78,9 @@ def parse_args(argv=None):
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--steps-per-epoch", type=int, default=100)
-    parser.add_argument("--train-examples", type=int, default=None)
+    parser.add_argument("--train-examples", type=int, default=None,
+                        help="default: the dataset's; keypoints on figures: fresh figures every "
+                             "step (epochs x steps x batch)")
     parser.add_argument("--val-examples", type=int, default=None,
                         help="keypoints: figures in the validation split (default 200)")
     parser.add_argument("--lr", type=float, default=None,
@@ -134,6 +136,9 @@ def run_config(args, attention, seed):
         num_pictures=4 if seed == 0 else 0,
     )
     if args.task == "keypoints":
+        if fields["train_examples"] is None and args.dataset == "figures":
+            # Fresh figures every step, as the demo trains (docs/keypoints.md).
+            fields["train_examples"] = args.epochs * args.steps_per_epoch * args.batch_size
         return KeypointTrainConfig(**fields, val_examples=args.val_examples)
     return TrainConfig(**fields)
 

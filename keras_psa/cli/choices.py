@@ -4,7 +4,7 @@ own lists."""
 
 BACKBONES = ("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
              "mobilenet_v3_small_minimalistic", "mobilenet_v3_large_minimalistic")
-HEADS = ("lraspp", "deeplabv3plus")
+HEADS = ("lraspp", "deeplabv3plus", "fpn")
 ATTENTIONS = ("none", "psa_p", "psa_s", "se", "cbam")
 PSA_VARIANTS = ("paper", "official")
 STRATEGIES = ("default", "mirrored", "multiworker", "tpu")

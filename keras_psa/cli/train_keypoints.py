@@ -47,7 +47,11 @@ def parse_args(argv=None):
     )
     model = parser.add_argument_group("model")
     model.add_argument("--backbone", default="mobilenet_v3_small", choices=BACKBONES)
-    model.add_argument("--head", default="lraspp", choices=HEADS)
+    model.add_argument("--head", default="fpn", choices=HEADS,
+                       help="fpn: a feature-pyramid decoder to stride 4, PSA on its stride-4 "
+                            "features (the keypoint head)")
+    model.add_argument("--output-stride", type=int, default=4, choices=(1, 4),
+                       help="heatmaps at a quarter of the input size (4) or at its size (1)")
     model.add_argument("--attention", default="psa_p", choices=ATTENTIONS)
     model.add_argument("--psa-variant", default="paper", choices=PSA_VARIANTS)
     model.add_argument("--attention-positions", default="head",
@@ -66,7 +70,8 @@ def parse_args(argv=None):
     data.add_argument("--image-size", type=_image_size, default=(128, 96),
                       help="crop HEIGHT,WIDTH (COCO top-down crops are 4:3: 256,192 or 128,96)")
     data.add_argument("--sigma", type=float, default=None,
-                      help="target Gaussian sigma in heatmap pixels (default: height / 32)")
+                      help="target Gaussian sigma in heatmap pixels (default: heatmap "
+                           "height / 32, at least 2)")
     data.add_argument("--no-flip", action="store_true",
                       help="no random horizontal flips in training")
     data.add_argument("--batch-size", type=int, default=16, help="global batch size")
@@ -118,7 +123,7 @@ def config_from_args(args):
         output_dir=args.output_dir, dataset=args.dataset, image_size=tuple(args.image_size),
         batch_size=args.batch_size, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
         train_examples=args.train_examples, val_examples=args.val_examples,
-        backbone=args.backbone, head=args.head,
+        backbone=args.backbone, head=args.head, output_stride=args.output_stride,
         attention=None if args.attention == "none" else args.attention,
         attention_positions=args.attention_positions, psa_variant=args.psa_variant,
         alpha=args.alpha, head_filters=args.head_filters, activation=args.activation,

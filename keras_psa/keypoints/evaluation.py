@@ -83,3 +83,11 @@ def predict_keypoints(predict, images, input_size, sigma, batch_size=16):
                                input_size, blur_kernel=kernel)
                for start in range(0, len(images), batch_size)]
     return np.concatenate(decoded)
+
+
+def mean_keypoint_shift(first, second, visibility=None):
+    """Mean distance in pixels between two sets of decoded keypoints (N, K, >=2)."""
+    distance = np.linalg.norm(np.asarray(first)[..., :2] - np.asarray(second)[..., :2], axis=-1)
+    if visibility is not None:
+        distance = distance[np.asarray(visibility) > 0]
+    return float(distance.mean())

@@ -9,10 +9,14 @@ from keras_psa.models.backbones import TAP_NAMES
 from keras_psa.models.backbones import build_backbone
 from keras_psa.models.backbones import validate_backbone
 from keras_psa.models.deeplabv3plus_head import deeplabv3plus_head
+from keras_psa.models.fpn_head import fpn_head
 from keras_psa.models.lraspp_head import lraspp_head
 from keras_psa.models.resize_like import ResizeLike
 
-HEADS = {"lraspp": lraspp_head, "deeplabv3plus": deeplabv3plus_head}
+HEADS = {"lraspp": lraspp_head, "deeplabv3plus": deeplabv3plus_head, "fpn": fpn_head}
+# The stride of each head's output; `output_stride` resizes from it.
+HEAD_STRIDES = {"lraspp": 8, "deeplabv3plus": 4, "fpn": 4}
+OUTPUT_STRIDES = (1, 4)
 ATTENTION_POSITIONS = ("head",) + TAP_NAMES
 MIN_INPUT_SIZE = 32
 
@@ -71,11 +75,13 @@ def build_dense_outputs(
     batch_size,
     include_preprocessing,
     head_filters,
+    output_stride=1,
 ):
-    """Checks the arguments and returns `(inputs, outputs)` at input resolution.
+    """Checks the arguments and returns `(inputs, outputs)` at `output_stride`.
 
-    `outputs` holds `channels` linear channels; the public builders add their
-    output activations and names on top.
+    `outputs` holds `channels` linear channels at the input's resolution
+    (`output_stride` 1) or at stride 4; the public builders add their output
+    activations and names on top.
     """
     validate_backbone(backbone)
     validate_count("channels", channels)
@@ -89,6 +95,9 @@ def build_dense_outputs(
     if batch_size is not None:
         validate_count("batch_size", batch_size)
     validate_count("head_filters", head_filters)
+    if output_stride not in OUTPUT_STRIDES or isinstance(output_stride, bool):
+        raise ValueError(f"`output_stride` must be one of {OUTPUT_STRIDES}. "
+                         f"Received: output_stride={output_stride!r}")
 
     inputs = keras.Input(shape=tuple(input_shape), batch_size=batch_size, name="image")
     backbone_attention = {
@@ -110,5 +119,8 @@ def build_dense_outputs(
         else None
     )
     x = HEADS[head](features, channels, filters=head_filters, attention_layer=head_attention)
-    x = ResizeLike(name="upsample_to_input")([x, inputs])
+    if output_stride == 1:
+        x = ResizeLike(name="upsample_to_input")([x, inputs])
+    elif HEAD_STRIDES[head] != output_stride:
+        x = ResizeLike(name="upsample_to_stride4")([x, features["stride4"]])
     return inputs, x

@@ -11,7 +11,7 @@ def build_heatmap_model(
     num_keypoints,
     *,
     input_shape=(None, None, 3),
-    head="lraspp",
+    head="fpn",
     attention="psa_p",
     attention_positions=("head",),
     psa_variant="paper",
@@ -21,21 +21,31 @@ def build_heatmap_model(
     include_preprocessing=True,
     activation="sigmoid",
     head_filters=128,
+    output_stride=4,
     name=None,
 ):
     """Builds a Functional keypoint-heatmap model (one channel per keypoint).
 
     The paper's main task: each channel regresses a 2-D Gaussian around one
     keypoint. Same backbones, heads and attention placement as
-    `build_segmentation_model`; see there for the shared arguments.
+    `build_segmentation_model`; see there for the shared arguments. The
+    default head, `"fpn"`, decodes to stride 4 with the attention on the
+    stride-4 features before the prediction layer, as deployed heatmap models
+    do (SimpleBaseline, Lite-HRNet, MoveNet); `keypoints.decode_heatmaps`
+    maps the stride-4 peaks back to input pixels with sub-pixel precision.
 
     Args:
         num_keypoints: int, number of heatmap channels.
         activation: `"sigmoid"` (heatmaps in [0, 1]) or `"linear"`.
+        output_stride: 4 (heatmaps at a quarter of the input's height and
+            width; the stride-8 Lite R-ASPP head is resized there) or 1
+            (resized to the input's resolution, the layout of models built
+            before the `"fpn"` head).
 
     Returns:
         A Functional `keras.Model` mapping `(batch, height, width, 3)` images to
-        float32 heatmaps `(batch, height, width, num_keypoints)`.
+        float32 heatmaps `(batch, height / output_stride, width / output_stride,
+        num_keypoints)`.
 
     Example:
 
@@ -43,7 +53,7 @@ def build_heatmap_model(
     ...     "mobilenet_v2", num_keypoints=17, input_shape=(64, 64, 3),
     ...     attention=None, alpha=0.35)
     >>> model.output_shape
-    (None, 64, 64, 17)
+    (None, 16, 16, 17)
     """
     if activation not in ACTIVATIONS:
         raise ValueError(
@@ -62,6 +72,7 @@ def build_heatmap_model(
         batch_size=batch_size,
         include_preprocessing=include_preprocessing,
         head_filters=head_filters,
+        output_stride=output_stride,
     )
     heatmaps = keras.layers.Activation(activation, dtype="float32", name="heatmaps")(x)
     name = name or f"{backbone}_{head}_{attention or 'none'}_heatmaps"

@@ -35,11 +35,12 @@ def build_segmentation_model(
         num_classes: int, number of classes (background included).
         input_shape: `(height, width, 3)`; height and width may be None for a
             model that accepts any size (at least 32).
-        head: `"lraspp"` (Lite R-ASPP) or `"deeplabv3plus"` (light ASPP and a
-            stride-4 decoder).
+        head: `"lraspp"` (Lite R-ASPP), `"deeplabv3plus"` (light ASPP and a
+            stride-4 decoder) or `"fpn"` (a feature-pyramid decoder to stride
+            4, the keypoint head; its attention sits on the stride-4 features).
         attention: `None`, `"psa_p"`, `"psa_s"`, `"se"` or `"cbam"`.
         attention_positions: where the attention blocks go: any of `"head"`
-            (on the head's stride-16 features), `"stride4"`, `"stride8"`,
+            (on the head's stride-16 features; `"fpn"`: stride 4), `"stride4"`, `"stride8"`,
             `"stride16"` (after that backbone stage; the rest of the backbone
             runs on its output).
         psa_variant: `"paper"` or `"official"` Polarized Self-Attention.

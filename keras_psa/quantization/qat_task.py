@@ -15,11 +15,11 @@ from keras_psa.data.load_keypoint_dataset import keypoint_representative_images
 from keras_psa.data.load_keypoint_dataset import load_keypoint_dataset
 from keras_psa.export.tflite.litert_runner import make_interpreter
 from keras_psa.export.tflite.litert_runner import run_tflite
+from keras_psa.keypoints.evaluation import mean_keypoint_shift
 from keras_psa.keypoints.evaluation import predict_keypoints
 from keras_psa.keypoints.evaluation import score_keypoints
 from keras_psa.models import ArchitectureSpec
 from keras_psa.training.heatmap_mse import HeatmapMSE
-from keras_psa.training.keypoint_evaluation import mean_keypoint_shift
 from keras_psa.training.segmentation_loss import segmentation_loss
 from keras_psa.training.segmentation_metrics import segmentation_metrics
 from keras_psa.training.tflite_mean_iou import tflite_mean_iou
@@ -152,6 +152,8 @@ class _KeypointTask(_Task):
         dataset = summary["dataset"]
         self.num_joints = dataset["num_joints"]
         self.sigma = dataset["sigma"]
+        self.heatmap_size = tuple(dataset["heatmap_size"])
+        self.output_stride = summary["config"].get("output_stride", 1)
         self.activation = summary["config"]["activation"]
         self.flip = summary["config"].get("flip", True)
         # The float run's loss; runs from before the weight existed trained with plain MSE.
@@ -175,14 +177,17 @@ class _KeypointTask(_Task):
 
     def build(self, batch_size=None):
         return self.spec.build_heatmap_model(self.num_joints, input_shape=self.input_shape,
-                                             activation=self.activation, batch_size=batch_size)
+                                             activation=self.activation,
+                                             output_stride=self.output_stride,
+                                             batch_size=batch_size)
 
     def load(self, split, **kwargs):
         training = split == "train"
         examples = self.train_examples if training else self.val_examples
         return load_keypoint_dataset(self.dataset, self.image_size, self.batch_size, split=split,
                                      seed=self.data_seed, num_examples=examples,
-                                     sigma=self.sigma, augment=training and self.flip,
+                                     heatmap_size=self.heatmap_size, sigma=self.sigma,
+                                     augment=training and self.flip,
                                      **kwargs)
 
     def check_data(self):

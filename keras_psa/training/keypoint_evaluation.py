@@ -1,6 +1,5 @@
 """A callback that scores OKS AP and PCK on the validation examples every epoch."""
 
-import numpy as np
 
 from keras_psa.keras_flavor import keras
 from keras_psa.keypoints.evaluation import predict_keypoints
@@ -51,11 +50,3 @@ class KeypointEvaluation(keras.callbacks.Callback):
             logs.update({"val_oks_ap": scores.ap, "val_oks_ap50": scores.ap50,
                          "val_oks_ap75": scores.ap75, "val_pck": scores.pck,
                          "val_mean_error_px": scores.mean_error_px})
-
-
-def mean_keypoint_shift(first, second, visibility=None):
-    """Mean distance in pixels between two sets of decoded keypoints (N, K, >=2)."""
-    distance = np.linalg.norm(np.asarray(first)[..., :2] - np.asarray(second)[..., :2], axis=-1)
-    if visibility is not None:
-        distance = distance[np.asarray(visibility) > 0]
-    return float(distance.mean())

@@ -6,6 +6,7 @@ from keras_psa.training.heatmap_mse import check_foreground_weight
 from keras_psa.training.train_config import TrainConfig
 
 ACTIVATIONS = ("sigmoid", "linear")
+OUTPUT_STRIDES = (1, 4)
 
 
 @dataclasses.dataclass
@@ -20,7 +21,10 @@ class KeypointTrainConfig(TrainConfig):
         train_examples: figures in the training split (None: 1000).
         val_examples: figures in the validation split (None: 200); OKS AP is
             measured on all of them at every epoch end.
-        sigma: target Gaussian sigma in heatmap pixels (None: height / 32).
+        output_stride: 4 (heatmaps at a quarter of the input size, the
+            default) or 1 (at the input's size); `build_heatmap_model`'s.
+        sigma: target Gaussian sigma in heatmap pixels (None:
+            `default_sigma` of the heatmap size).
         activation: the heatmaps' `"sigmoid"` or `"linear"` output.
         foreground_weight: extra loss weight of the pixels within 2 sigma of a
             joint (`HeatmapMSE`); 0 is plain heatmap MSE.
@@ -30,6 +34,8 @@ class KeypointTrainConfig(TrainConfig):
     output_dir: str = "runs/keypoints"
     dataset: str = "figures"
     image_size: tuple = (128, 96)
+    head: str = "fpn"
+    output_stride: int = 4
     val_examples: int = None
     sigma: float = None
     activation: str = "linear"
@@ -48,6 +54,9 @@ class KeypointTrainConfig(TrainConfig):
                                               or self.val_examples < 1):
             raise ValueError("`val_examples` must be None or a positive int. "
                              f"Received: val_examples={self.val_examples!r}")
+        if self.output_stride not in OUTPUT_STRIDES or isinstance(self.output_stride, bool):
+            raise ValueError(f"`output_stride` must be one of {OUTPUT_STRIDES}. "
+                             f"Received: output_stride={self.output_stride!r}")
         if self.sigma is not None and not self.sigma > 0:
             raise ValueError(f"`sigma` must be None or positive. Received: sigma={self.sigma!r}")
         check_foreground_weight(self.foreground_weight)

@@ -39,12 +39,16 @@ TASK = "keypoints"
 
 
 def build_keypoint_model(config, num_joints, batch_size=None):
-    """The heatmap model a `KeypointTrainConfig` (or its dict) describes."""
+    """The heatmap model a `KeypointTrainConfig` (or its dict) describes.
+
+    Configs written before `output_stride` existed predicted at the input's
+    resolution, and rebuild so.
+    """
     config = config if isinstance(config, dict) else dataclasses.asdict(config)
     height, width = config["image_size"]
     return ArchitectureSpec.from_config(config).build_heatmap_model(
         num_joints, input_shape=(height, width, 3), activation=config["activation"],
-        batch_size=batch_size)
+        output_stride=config.get("output_stride", 1), batch_size=batch_size)
 
 
 def _build_and_compile(config, num_joints, strategy, total_steps):
@@ -113,8 +117,11 @@ def _train(config, verbose, started):
     os.makedirs(work_dir, exist_ok=True)
 
     image_size = tuple(config.image_size)
+    # The targets are rendered at the size the model predicts at.
+    heatmap_size = tuple(build_keypoint_model(config, 1).output_shape[1:3])
     data_args = dict(name=config.dataset, image_size=image_size,
-                     batch_size=config.batch_size, seed=config.data_seed, sigma=config.sigma)
+                     batch_size=config.batch_size, seed=config.data_seed,
+                     heatmap_size=heatmap_size, sigma=config.sigma)
     _, info = load_keypoint_dataset(**data_args, split="train",
                                     num_examples=config.train_examples, augment=config.flip)
     val_data, val_info = load_keypoint_dataset(**data_args, split="val", drop_remainder=False,

@@ -147,10 +147,19 @@ def test_heatmap_model():
     model = build_heatmap_model("mobilenet_v2", 5, input_shape=(64, 64, 3), alpha=0.35,
                                 head_filters=16, attention="psa_p")
     heatmaps = to_numpy(model(_images(1)))
-    assert heatmaps.shape == (1, 64, 64, 5)
+    # The FPN head at stride 4, PSA on its stride-4 features before the prediction layer.
+    assert heatmaps.shape == (1, 16, 16, 5)
     assert heatmaps.min() >= 0.0 and heatmaps.max() <= 1.0
+    assert model.get_layer("head_attention").input.shape[1:3] == (16, 16)
+    # Other heads are resized to stride 4, or to the input's size with output_stride=1.
+    for head, output_stride, size in (("lraspp", 4, 16), ("lraspp", 1, 64), ("fpn", 1, 64)):
+        model = build_heatmap_model("mobilenet_v2", 5, input_shape=(64, 64, 3), alpha=0.35,
+                                    head_filters=16, head=head, output_stride=output_stride)
+        assert model.output_shape == (None, size, size, 5), (head, output_stride)
     with pytest.raises(ValueError, match="`activation` must be one of"):
         build_heatmap_model("mobilenet_v2", 5, activation="softmax")
+    with pytest.raises(ValueError, match="`output_stride` must be one of"):
+        build_heatmap_model("mobilenet_v2", 5, output_stride=8)
 
 
 @pytest.mark.all_backends

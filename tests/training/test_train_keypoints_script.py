@@ -71,6 +71,8 @@ def test_tiny_run_writes_model_oks_summary_and_pictures(reference_run):
         assert 0.0 <= summary["val"][key] <= 1.0, key
     assert summary["val"]["mean_error_px"] > 0
     assert set(summary["val_pck_per_joint"]) == set(summary["dataset"]["skeleton"]["joint_names"])
+    # Stride-4 heatmaps (16x12 of 64x48 crops); sigma: heatmap height / 32, at least 2.
+    assert summary["dataset"]["heatmap_size"] == [16, 12]
     assert summary["dataset"]["sigma"] == 2.0 and summary["dataset"]["val_examples"] == 8
     assert summary["model"]["params"] > 0 and summary["model"]["macs"] > 0
     assert [row["epoch"] for row in summary["history"]] == [0, 1]
@@ -88,7 +90,7 @@ def test_tiny_run_writes_model_oks_summary_and_pictures(reference_run):
     result = subprocess.run([sys.executable, "-c", code], env=script_env(), capture_output=True,
                             text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "(1, 64, 48, 14)" in result.stdout
+    assert "(1, 16, 12, 14)" in result.stdout
 
 
 @pytest.mark.slow

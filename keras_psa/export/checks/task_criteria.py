@@ -24,6 +24,8 @@ from keras_psa.export.checks.error_measures import peak_agreement
 from keras_psa.export.checks.error_measures import peak_shift
 from keras_psa.export.tflite.output_kind import HEATMAPS
 from keras_psa.export.tflite.output_kind import LABELS
+from keras_psa.keypoints.decoding import decode_heatmaps
+from keras_psa.keypoints.evaluation import mean_keypoint_shift
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,8 +105,10 @@ def task_figures(kind, actual, expected, input_size=None):
     """The task-level figures of two runs' first outputs `(N, H, W, C)`.
 
     Labels: `label_agreement` (None without a class axis). Heatmaps:
-    `peak_agreement`, `peak_shift_cells` and `keypoint_shift_px`, the shift in
-    pixels of the input `input_size` (H, W) (cells when it is None).
+    `peak_agreement`, `peak_shift_cells` and `keypoint_shift_px`: the mean
+    distance between the keypoints `decode_heatmaps` finds in the two outputs
+    (sub-pixel, in pixels of the input `input_size` (H, W); the peak shift in
+    cells when it is None).
     """
     actual, expected = np.asarray(actual), np.asarray(expected)
     if kind != HEATMAPS:
@@ -112,11 +116,13 @@ def task_figures(kind, actual, expected, input_size=None):
     cells = peak_shift(actual, expected)
     if cells is None:
         return {"peak_agreement": None, "peak_shift_cells": None, "keypoint_shift_px": None}
-    cell_size = (1.0, 1.0)
+    shift = cells
     if input_size is not None:
-        cell_size = (input_size[0] / actual.shape[1], input_size[1] / actual.shape[2])
+        # What an app sees: the sub-pixel keypoints it decodes, in input pixels.
+        shift = mean_keypoint_shift(decode_heatmaps(actual, input_size),
+                                    decode_heatmaps(expected, input_size))
     return {"peak_agreement": peak_agreement(actual, expected), "peak_shift_cells": cells,
-            "keypoint_shift_px": peak_shift(actual, expected, cell_size)}
+            "keypoint_shift_px": shift}
 
 
 def figures_by_name(figures):

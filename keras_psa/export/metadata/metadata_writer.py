@@ -280,7 +280,8 @@ def write_heatmap_metadata(model_bytes, *, keypoint_names=None, input_range=(0.0
     if description is None:
         description = (f"Keypoint heatmaps: {channels} maps at {graph.outputs[0].shape[1]}x"
                        f"{graph.outputs[0].shape[2]} for a {graph.inputs[0].shape[1]}x"
-                       f"{graph.inputs[0].shape[2]} RGB image.")
+                       f"{graph.inputs[0].shape[2]} RGB image. A peak at heatmap (x, y) is "
+                       "the input pixel (x * (W - 1) / (w - 1), y * (H - 1) / (h - 1)) (UDP).")
     output_metadata = _map_output_metadata("heatmaps", "One heatmap per keypoint.",
                                            KEYPOINT_FILE if names else None)
     return _write(model_bytes, graph, input_range=input_range, name=name,

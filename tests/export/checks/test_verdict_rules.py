@@ -164,15 +164,17 @@ def _heatmaps(peaks, size=(8, 6), keypoints=1):
 @pytest.mark.parametrize("moved_cells, input_size, status", [
     ((0, 0), (32, 24), "passed"),
     ((0, 1), (8, 6), "passed"),    # one cell at the input's resolution: 1 px
-    ((0, 1), (32, 24), "failed"),  # one cell of a stride-4 map: 4 px
+    ((0, 1), (32, 24), "failed"),  # one cell of a stride-4 map: 4.6 px
     ((1, 1), (8, 6), "failed"),    # sqrt(2) px
 ])
 def test_the_keypoint_rule_measures_the_shift_in_input_pixels(moved_cells, input_size, status):
     expected = _heatmaps([(3, 2)])
     actual = _heatmaps([(3 + moved_cells[0], 2 + moved_cells[1])])
     figures = task_figures("heatmaps", actual, expected, input_size)
-    stride = input_size[0] / 8
-    assert figures["keypoint_shift_px"] == pytest.approx(np.hypot(*moved_cells) * stride)
+    # Decoded keypoints: a heatmap cell spans (input - 1) / (heatmap - 1) pixels (UDP).
+    cell = [(size - 1) / (cells - 1) for size, cells in zip(input_size, (8, 6))]
+    assert figures["keypoint_shift_px"] == pytest.approx(
+        np.hypot(moved_cells[0] * cell[0], moved_cells[1] * cell[1]))
     assert judge_agreement("heatmaps", figures, real_inputs=True, quantized=True)[0] == status
     assert judge_agreement("heatmaps", figures, real_inputs=False, quantized=True)[0] == (
         "not judged")

@@ -66,7 +66,7 @@ def assert_edge_clean(keras_model, path, head, **parity):
 @pytest.mark.keras3_only
 @pytest.mark.parametrize("path", ["convert_model", "keras_export", "tflite_static",
                                   "tflite_dynamic"])
-@pytest.mark.parametrize("head", ["lraspp", "deeplabv3plus"])
+@pytest.mark.parametrize("head", ["lraspp", "deeplabv3plus", "fpn"])
 def test_float_export_path_is_edge_clean(head, path, tmp_path):
     tflite_path = tmp_path / "model.tflite"
     keras_model = export_by_path(builder(head, "psa_s"), path, "float32", tflite_path)
