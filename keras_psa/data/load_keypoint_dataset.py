@@ -92,6 +92,18 @@ def default_sigma(heatmap_size):
     return max(2.0, heatmap_size[0] / 32.0)
 
 
+def _heatmap_size(value):
+    """(height, width) of the targets: ints >= 3, the least `decode_heatmaps` decodes."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        value = (value, value)
+    if (isinstance(value, (tuple, list)) and len(value) == 2
+            and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 3
+                    for v in value)):
+        return int(value[0]), int(value[1])
+    raise ValueError("`heatmap_size` must be an int or a (height, width) pair of ints >= 3. "
+                     f"Received: heatmap_size={value!r}")
+
+
 def flip_example(image, keypoints, visibility, skeleton):
     """Mirrors an example left-right and swaps the skeleton's left/right joints.
 
@@ -136,7 +148,7 @@ def load_keypoint_dataset(name, image_size, batch_size, split="train", seed=0, *
         `(dataset, KeypointDatasetInfo)`.
     """
     image_size = normalize_image_size(image_size)
-    heatmap_size = image_size if heatmap_size is None else normalize_image_size(heatmap_size)
+    heatmap_size = image_size if heatmap_size is None else _heatmap_size(heatmap_size)
     sigma = default_sigma(heatmap_size) if sigma is None else float(sigma)
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(

@@ -13,10 +13,10 @@ def fpn_head(features, num_classes, filters=128, attention_layer=None):
     bilinearly to stride 8, added to a 1x1 projection of the stride-8
     features and refined by a separable 3x3 convolution; the same again at
     stride 4. The attention layer sits on the stride-4 features, the highest
-    resolution, just before the 1x1 prediction layer: where the PSA paper puts
-    it ("PSA ... on the high-resolution features before the final
-    prediction"). Every op is a convolution, a bilinear resize or an add, so
-    the head stays on the GPU delegate, XNNPACK and int8 like the others.
+    resolution, just before the 1x1 prediction layer, where the PSA paper's
+    pose models put it. Every op is a convolution, a bilinear resize or an
+    add, so the head stays on the GPU delegate, XNNPACK and int8 like the
+    others.
 
     Stride 4 is the output of every deployed heatmap model: SimpleBaseline
     (three deconvolutions to 64x48 from 256x192), Lite-HRNet's

@@ -74,6 +74,25 @@ def test_flip_mirrors_pixels_and_swaps_joints():
     np.testing.assert_allclose(twice[1], example["keypoints"], atol=1e-5)
 
 
+def test_stride_4_targets_decode_to_the_labels():
+    data, info = load_keypoint_dataset("figures", (64, 48), 4, split="val", num_examples=4,
+                                       heatmap_size=(16, 12))
+    assert info.heatmap_size == (16, 12) and info.sigma == 2.0
+    _, targets = next(data.as_numpy_iterator())
+    assert targets.shape == (4, 16, 12, 14)
+    examples = keypoint_examples("figures", (64, 48), split="val", count=4)
+    heatmaps, weights = unpack_targets(targets)
+    decoded = decode_heatmaps(heatmaps, (64, 48))
+    labeled = weights > 0
+    error = np.linalg.norm(decoded[..., :2] - examples["keypoints"], axis=-1)
+    # DARK recovers a Gaussian's centre from 4-px cells wherever its peak cell has both
+    # neighbours; on the map's border cell it keeps the cell, within half a cell per axis.
+    cells = examples["keypoints"] * np.array([11 / 47, 15 / 63])
+    inner = labeled & np.all((cells >= 0.5) & (cells <= np.array([11, 15]) - 0.5), axis=-1)
+    assert inner.sum() > 40 and error[inner].max() < 0.05, error[inner].max()
+    assert error[labeled].max() <= np.hypot(47 / 11, 63 / 15) / 2, error[labeled].max()
+
+
 def test_pipeline_targets_decode_to_the_labels():
     data, info = load_keypoint_dataset("figures", (64, 48), 4, split="val", num_examples=4)
     assert info.num_joints == 14 and info.sigma == 2.0 and info.steps_per_epoch == 1
@@ -111,6 +130,7 @@ def test_training_stream_flips_about_half_and_resumes_exactly():
     (dict(name="figures", batch_size=0), "`batch_size` must be a positive int"),
     (dict(name="figures", start_step=3), "`start_step` resumes an endless stream"),
     (dict(name="figures", num_examples=0), "`num_examples` must be a positive int"),
+    (dict(name="figures", heatmap_size=(2, 12)), "`heatmap_size` must be an int or a"),
 ])
 def test_bad_arguments_are_named(kwargs, message):
     args = dict(image_size=(64, 48), batch_size=2)

@@ -167,7 +167,7 @@ def test_heatmap_model():
     "kwargs,error,message",
     [
         ({"backbone": "resnet50"}, ValueError, "`backbone` must be one of"),
-        ({"head": "fpn"}, ValueError, "`head` must be one of"),
+        ({"head": "unet"}, ValueError, "`head` must be one of"),
         ({"attention": "nonlocal"}, ValueError, "`attention` must be one of"),
         ({"psa_variant": "v3"}, ValueError, "`psa_variant` must be one of"),
         ({"num_classes": 0}, ValueError, "`channels` must be a positive int"),

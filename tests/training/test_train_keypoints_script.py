@@ -120,3 +120,25 @@ def test_sigkill_mid_epoch_then_restart_ends_like_an_uninterrupted_run(reference
         np.testing.assert_allclose(resumed["val"][key], reference["val"][key], rtol=1e-4,
                                    atol=1e-6)
     assert [row["epoch"] for row in resumed["history"]] == [0, 1]
+
+
+@pytest.mark.slow
+@pytest.mark.flavor_independent
+def test_the_same_model_trains_and_scores_on_a_coco_folder(tmp_path):
+    from tests.data.coco_files import write_coco_folder
+
+    root = str(tmp_path / "coco")
+    write_coco_folder(root, split="train2017", count=8)
+    write_coco_folder(root, split="val2017", count=4, seed=1)
+    output_dir = str(tmp_path / "run")
+    args = ["--dataset", f"coco:{root}", "--image-size", "64,48", "--alpha", "0.35",
+            "--head-filters", "16", "--batch-size", "4", "--epochs", "1",
+            "--steps-per-epoch", "2", "--num-pictures", "1", "--verbose", "2",
+            "--output-dir", output_dir]
+    code, output = _run(args)
+    assert code == 0, output[-4000:]
+    summary = _summary(output_dir)
+    assert summary["config"]["head"] == "fpn" and summary["config"]["output_stride"] == 4
+    assert summary["dataset"]["heatmap_size"] == [16, 12]
+    assert summary["dataset"]["train_examples"] == 8 and summary["dataset"]["val_examples"] == 4
+    assert 0.0 <= summary["val"]["oks_ap"] <= 1.0 and 0.0 <= summary["val"]["pck"] <= 1.0
