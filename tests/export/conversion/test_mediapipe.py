@@ -170,4 +170,6 @@ def test_heatmap_metadata_is_readable_by_mediapipes_schema_and_litert(tmp_path):
     assert report["packed_files"] == {"keypoints.txt": "nose\nleft_eye\nright_eye"}
     assert report["mean"] == [0.0] and report["std"] == [1.0]
     heatmaps = _run(path, np.zeros((1, SIZE, SIZE, 3)))
-    assert heatmaps.shape == (1, SIZE, SIZE, 3)
+    assert heatmaps.shape == (1, SIZE // 4, SIZE // 4, 3)  # stride 4, the FPN head's
+    # The description tells an app how a heatmap cell maps to input pixels.
+    assert "(UDP)" in meta.description
