@@ -152,7 +152,8 @@ class _KeypointTask(_Task):
         dataset = summary["dataset"]
         self.num_joints = dataset["num_joints"]
         self.sigma = dataset["sigma"]
-        self.heatmap_size = tuple(dataset["heatmap_size"])
+        # The float run's targets; runs that did not record them trained at the input's size.
+        self.heatmap_size = dataset.get("heatmap_size")
         self.output_stride = summary["config"].get("output_stride", 1)
         self.activation = summary["config"]["activation"]
         self.flip = summary["config"].get("flip", True)

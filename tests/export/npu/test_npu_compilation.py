@@ -135,8 +135,10 @@ def test_a_heatmap_model_is_compared_by_its_peaks_on_the_given_images(models, tm
     (shift,) = run["peak_shift_cells"].values()
     (shift_px,) = run["keypoint_shift_px"].values()
     assert 0.0 <= agreement <= 1.0 and (shift == 0.0) == (agreement == 1.0), run
-    # The model's output is at the input's resolution: a cell is a pixel.
-    assert shift_px == pytest.approx(shift), run
+    # The model's output is at the input's resolution: a cell is a pixel. The keypoint
+    # shift is between decoded keypoints: each peak cell refined by at most half a cell
+    # per axis, so it is within sqrt(2) px of the shift of the peak cells.
+    assert shift_px >= 0.0 and abs(shift_px - shift) <= np.sqrt(2.0) + 1e-6, run
     assert "mean keypoint shift from the reference" in result.run.message
     assert (result.run.status == "passed") == (shift_px <= 1.0), result.run.message
     # Beside it, the floor: XNNPACK against the same CPU kernels on the same images.
