@@ -3,8 +3,9 @@ layers alone, converted to float32 / float16 / int8 and run through every check
 (static GPU rules, real GPU accelerator run, XNNPACK, Keras parity, fp16 as on
 phone GPUs).
 
-Writes survey.json and survey.md into --output. Tiny models (alpha 0.35) keep it
-to about 20 s a model-mode on 2 cores; the whole grid takes a while.
+Writes survey.json and survey.md into --output. The segmentation models are calibrated
+and checked on real images (--images, the built-in digit scenes by default). Tiny models
+(alpha 0.35) keep it to about 20 s a model-mode on 2 cores; the whole grid takes a while.
 
 Examples:
     python scripts/delegation_survey.py --output /tmp/survey
@@ -41,6 +42,10 @@ def parse_args(argv=None):
     parser.add_argument("--checks", nargs="+", default=list(CHECKS), choices=CHECKS,
                         help="checks to run (default all)")
     parser.add_argument("--size", type=int, default=64, help="input height and width")
+    parser.add_argument("--images", default="digits",
+                        help="real images of the segmentation models (a dataset name or "
+                             "folder): int8 calibration and every check's inputs; 'random' "
+                             "for uniform noise (int8 files are then 'not judged')")
     parser.add_argument("--no-layers", action="store_true", help="skip the PSA layers alone")
     parser.add_argument("--no-models", action="store_true", help="skip the segmentation models")
     parser.add_argument("--resume", action="store_true",
@@ -81,17 +86,19 @@ def model_specs(args):
     return specs
 
 
-def run_checks(model, path, pixel_range, checks=CHECKS):
+def run_checks(model, path, pixel_range, checks=CHECKS, images=None):
     from keras_psa import export
     from keras_psa.export.conversion.quantization_mode import GPU_TOLERANCE
 
     mode = export.infer_quantization_mode(path)
     runs = {
         "gpu_static": lambda: export.check_gpu_compatibility(path),
-        "gpu_run": lambda: export.run_gpu_accelerator(path, tolerance=GPU_TOLERANCE[mode]),
+        "gpu_run": lambda: export.run_gpu_accelerator(path, tolerance=GPU_TOLERANCE[mode],
+                                                      images=images, pixel_range=pixel_range),
         "xnnpack": lambda: export.check_xnnpack_delegation(path),
-        "keras_parity": lambda: export.check_keras_parity(model, path, pixel_range=pixel_range),
-        "gpu_fp16": lambda: export.check_gpu_fp16(path, pixel_range=pixel_range),
+        "keras_parity": lambda: export.check_keras_parity(model, path, images=images,
+                                                          pixel_range=pixel_range),
+        "gpu_fp16": lambda: export.check_gpu_fp16(path, images=images, pixel_range=pixel_range),
     }
     return {name: runs[name]() for name in checks}
 
@@ -99,7 +106,8 @@ def run_checks(model, path, pixel_range, checks=CHECKS):
 def _cell(check):
     if check is None:
         return "-"
-    mark = {"passed": "ok", "failed": "FAIL", "unavailable": "n/a"}[check["status"]]
+    mark = {"passed": "ok", "failed": "FAIL", "unavailable": "n/a",
+            "not judged": "not judged"}[check["status"]]
     details = check.get("details", {})
     if check["name"] == "keras_parity":
         return f"{mark} {max(details['relative_error']):.1e}"
@@ -134,9 +142,11 @@ def write_table(rows, folder):
 
 def main(argv=None):
     args = parse_args(argv)
+    import numpy as np
     from tqdm import tqdm
 
     from keras_psa.export import convert_model
+    from keras_psa.export import representative_images
 
     os.makedirs(args.output, exist_ok=True)
     rows = []
@@ -155,12 +165,17 @@ def main(argv=None):
             for mode in modes:
                 path = os.path.join(tmp, "model.tflite")
                 row = {"model": label, "mode": mode}
+                # The PSA layers alone take feature maps, for which no images exist.
+                source = "random" if label.startswith("PSA layer") else args.images
                 try:
                     convert_model(model, path, mode, num_calibration_samples=16,
-                                  pixel_range=pixel_range)
+                                  representative=source, pixel_range=pixel_range)
+                    images = None if source == "random" else np.concatenate(list(
+                        representative_images(source, model.input_shape[1:3],
+                                              num_samples=2, pixel_range=pixel_range)))
                     row["checks"] = {k: c.to_dict() for k, c in
-                                     run_checks(model, path, pixel_range,
-                                                args.checks).items()}
+                                     run_checks(model, path, pixel_range, args.checks,
+                                                images).items()}
                 except Exception as error:  # a failed conversion is a survey result too
                     row["checks"] = {}
                     row["error"] = f"{type(error).__name__}: {error}"[:500]

@@ -40,7 +40,8 @@ def parse_args(argv=None):
                              "arithmetic, as SwiftShader has no shaderFloat16)")
     parser.add_argument("--gpu-fp16", action="store_true",
                         help="fp16 as phone GPUs compute: the file on XNNPACK forced to fp16 vs "
-                             "fp32 (exit 3 on CPUs without AVX2/F16C) and a range audit of its "
+                             "fp32 (exit 3 on CPUs without AVX2/F16C, and for all-int8 files, "
+                             "of which it takes no op) and a range audit of its "
                              "fp32 intermediates (tensors, sums, LayerNorm epsilon, squares)")
     parser.add_argument("--gpu-static-only", action="store_true",
                         help="with --gpu: only the static rules, no real run")

@@ -19,7 +19,7 @@ from keras_psa.export.atomic_write import write_bytes_atomically
 from keras_psa.export.conversion.quantization_mode import GPU_TOLERANCE
 from keras_psa.export.metadata import write_heatmap_metadata
 from keras_psa.export.metadata import write_segmenter_metadata
-from keras_psa.export.tflite.tflite_graph import TFLiteGraph
+from keras_psa.export.tflite.float_islands import float_islands
 from keras_psa.keras_flavor import keras
 from keras_psa.quantization.integer_bias_grid import snap_biases_to_integer_grid
 from keras_psa.quantization.keras3_handover import load_keras3_weights
@@ -339,21 +339,6 @@ def op_sets(files):
             found[qat] = {"ptq": ptq, "qat_float_ops": islands[0], "ptq_float_ops": islands[1],
                           "equal": islands[0] == islands[1]}
     return found
-
-
-def float_islands(path):
-    """`{op name: count}` of the ops of a `.tflite` file with a float32 output, but for
-    the DEQUANTIZE ops that hand the model's outputs over in float."""
-    graph = TFLiteGraph.from_file(path)
-    outputs = {id(tensor) for tensor in graph.outputs}
-    found = {}
-    for op in graph.ops:
-        if op.outputs[0].dtype != "FLOAT32":
-            continue
-        if op.name == "DEQUANTIZE" and id(op.outputs[0]) in outputs:
-            continue
-        found[op.name] = found.get(op.name, 0) + 1
-    return dict(sorted(found.items()))
 
 
 def check_files(config, task, files):

@@ -37,6 +37,7 @@ from keras_psa.export.checks.task_criteria import judge_agreement
 from keras_psa.export.checks.task_criteria import task_figures
 from keras_psa.export.checks.xnnpack_delegation import delegated_nodes
 from keras_psa.export.conversion.quantization_mode import infer_quantization_mode
+from keras_psa.export.tflite.float_islands import float_islands
 from keras_psa.export.tflite.litert_runner import make_interpreter
 from keras_psa.export.tflite.output_kind import output_kind
 from keras_psa.export.tflite.output_steps import output_grids
@@ -203,6 +204,17 @@ def _emulation(model_path, graph, images, real_inputs, timeout):
         result.update(status=UNAVAILABLE, summary="emulation could not run here: the CPU "
                       "lacks AVX2/F16C for XNNPACK's fp16 kernels")
         return result
+    kind = output_kind(model_path)
+    quantized = infer_quantization_mode(model_path) == "int8"
+    if quantized:
+        result["fp16_ops"] = float_islands(model_path)
+        if not result["fp16_ops"]:
+            result.update(status=UNAVAILABLE, summary=(
+                "emulation has nothing to run in fp16: every op of this file is int8, and "
+                "XNNPACK forced to fp16 leaves int8 ops to TFLite's builtin kernels. A GPU "
+                "dequantizes int8 and computes in fp16: for this file only the range audit "
+                "stands for it"))
+            return result
     interpreter = Interpreter(model_path=model_path)
     details = interpreter.get_input_details()[0]
     name = next(iter(interpreter.get_signature_list().values()))["inputs"][0]
@@ -224,11 +236,18 @@ def _emulation(model_path, graph, images, real_inputs, timeout):
                           summary=f"emulation crashed or failed (exit code {child.returncode})")
             return result
         outputs = dict(np.load(outputs_path))
-    kind = output_kind(model_path)
-    quantized = infer_quantization_mode(model_path) == "int8"
     scales = _output_scales(model_path)
     grids = output_grids(model_path)
     input_size = tuple(graph.inputs[0].shape[1:3])
+    if quantized:
+        # XNNPACK forced to fp16 takes only the float islands; the int8 ops run on TFLite's
+        # builtin kernels, whose rounding differs from XNNPACK's int8 kernels. The fp32
+        # counterpart of that run is the builtin kernels', not fp32 XNNPACK's.
+        builtin = _builtin_outputs(model_path, name, to_model_input(images[:, None], details))
+        outputs.update({f"fp32/{out}": value[:, None] for out, value in builtin.items()})
+        result["reference"] = "TFLite's builtin kernels (fp32)"
+    else:
+        result["reference"] = "XNNPACK (fp32)"
     errors, figures, shares = {}, {}, {}
     verdicts = []  # (status, text)
     for key in sorted(outputs):
@@ -274,6 +293,15 @@ def _emulation(model_path, graph, images, real_inputs, timeout):
     result["summary"] = ("emulation (XNNPACK fp16 vs fp32): " + "; ".join(shown)
                          + f", max rel. error {worst:.3g}")
     return result
+
+
+def _builtin_outputs(model_path, input_name, model_inputs):
+    """The file's raw outputs `(N, ...)` on TFLite's builtin kernels (fp32, no
+    XNNPACK), by output name."""
+    interpreter = make_interpreter(model_path, xnnpack=False)
+    runner = interpreter.get_signature_runner()
+    rows = [runner(**{input_name: sample}) for sample in model_inputs]
+    return {out: np.concatenate([row[out] for row in rows]) for out in rows[0]}
 
 
 def _output_scales(model_path):

@@ -20,10 +20,14 @@ PIXELS = (0.0, 255.0)
 def files(tmp_path_factory):
     out = tmp_path_factory.mktemp("gpu_fp16")
     paths = {name: str(out / f"{name}.tflite")
-             for name in ("plain", "int8", "overflow", "centred", "layer_norm", "hot_psa",
-                          "heatmaps")}
+             for name in ("plain", "int8", "all_int8", "overflow", "centred", "layer_norm",
+                          "hot_psa", "heatmaps")}
     convert_model(conv_net(size=16), paths["plain"], input_size=(16, 16))
-    convert_model(conv_net(size=16), paths["int8"], "int8", input_size=(16, 16),
+    # PSA's float islands (SOFTMAX, RSQRT) run in XNNPACK's fp16; a conv net's ops are
+    # all int8, which XNNPACK forced to fp16 does not take.
+    convert_model(hot_psa_net(size=32), paths["int8"], "int8", num_calibration_samples=4,
+                  pixel_range=PIXELS)
+    convert_model(conv_net(size=16), paths["all_int8"], "int8", input_size=(16, 16),
                   num_calibration_samples=4, pixel_range=(0.0, 1.0))
     convert_model(spatial_sum_net(), paths["overflow"])
     convert_model(spatial_sum_net(bias=-382.5), paths["centred"])
@@ -49,17 +53,40 @@ def test_a_model_within_fp16_passes_both_parts(files):
 
 
 def test_an_int8_file_is_judged_by_its_labels_on_real_images_only(files):
-    result = check_gpu_fp16(files["int8"], pixel_range=(0.0, 1.0))
+    result = check_gpu_fp16(files["int8"], pixel_range=PIXELS)
     emulation = result.details["emulation"]
     assert set(emulation["share_within_int8_steps"]) == set(emulation["relative_error"])
     assert min(emulation["share_within_int8_steps"].values()) >= 0.99  # a diagnostic
     # Random images cannot judge an int8 file's labels: neither a pass nor a fail.
     assert result.status == "not judged", result.summary()
     assert "not judged on real images" in result.message
-    images = np.random.default_rng(3).uniform(0.0, 1.0, (2, 16, 16, 3)).astype("float32")
-    judged = check_gpu_fp16(files["int8"], images=images, pixel_range=(0.0, 1.0))
+    images = np.random.default_rng(3).uniform(0.0, 255.0, (2, 32, 32, 3)).astype("float32")
+    judged = check_gpu_fp16(files["int8"], images=images, pixel_range=PIXELS)
     labels = min(judged.details["emulation"]["label_agreement"].values())
     assert judged.status == ("passed" if labels >= 0.99 else "failed"), judged.summary()
+
+
+def test_an_all_int8_file_is_not_passed_on_kernels_that_compute_no_fp16(files):
+    # XNNPACK forced to fp16 leaves int8 ops to TFLite's builtin kernels: on an all-int8
+    # file it computes nothing in fp16, and the emulation says so instead of passing.
+    images = np.random.default_rng(3).uniform(0.0, 1.0, (2, 16, 16, 3)).astype("float32")
+    result = check_gpu_fp16(files["all_int8"], images=images, pixel_range=(0.0, 1.0))
+    assert result.status == "unavailable", result.summary()
+    assert "every op of this file is int8" in result.message
+    assert result.details["emulation"]["fp16_ops"] == {}
+    assert "label_agreement" not in result.details["emulation"]
+    assert result.details["audit"]["findings"] == dict.fromkeys(
+        ("tensor", "reduction", "epsilon", "variance", "square"), 0)
+
+
+def test_an_int8_file_with_float_islands_is_compared_with_the_kernels_of_its_int8_ops(files):
+    images = np.random.default_rng(3).uniform(0.0, 255.0, (2, 32, 32, 3)).astype("float32")
+    result = check_gpu_fp16(files["int8"], images=images, pixel_range=PIXELS)
+    emulation = result.details["emulation"]
+    assert "SOFTMAX" in emulation["fp16_ops"]
+    assert emulation["reference"] == "TFLite's builtin kernels (fp32)"
+    # Against its true fp32 counterpart the fp16 run moves few int8 steps.
+    assert min(emulation["share_within_int8_steps"].values()) >= 0.99, result.summary()
 
 
 def test_a_sum_over_space_past_65504_fails_naming_the_op(files):

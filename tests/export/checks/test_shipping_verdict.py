@@ -42,6 +42,19 @@ def test_xnnpack_does_not_apply_to_the_all_int8_npu_file():
     assert "not applicable" in verdict.reasons["xnnpack"]
 
 
+def test_gpu_fp16_does_not_apply_to_the_all_int8_files_but_does_to_the_xnnpack_file():
+    # XNNPACK forced to fp16 runs no op of an all-int8 file: its emulation is unavailable.
+    unavailable = _all_passed(gpu_fp16=_check("gpu_fp16", "unavailable",
+                                              "every op of this file is int8"))
+    for key in ("qat_int8", "ptq_int8_all"):
+        verdict = file_verdict(SPECS[key], unavailable, mean_iou=0.55, reference_score=0.55)
+        assert verdict.checks["gpu_fp16"] == "n/a" and verdict.verdict == "ready"
+        assert "integers" in verdict.reasons["gpu_fp16"]
+    verdict = file_verdict(SPECS["qat_int8_xnnpack"], unavailable, mean_iou=0.55,
+                           reference_score=0.55)
+    assert verdict.verdict == "not fully checked: gpu_fp16"
+
+
 def test_a_failed_criterion_is_named_with_its_reason():
     checks = _all_passed(keras_parity=_check("keras_parity", "failed",
                                              "98.52% within 1 step < 99%"))
