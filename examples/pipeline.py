@@ -41,18 +41,20 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # --long: a model worth deploying (hours on a CPU, minutes on a GPU).
 LONG = {"alpha": 1.0, "head_filters": 128, "epochs": 20, "steps_per_epoch": 100,
         "qat_steps": 1000}
-LONG_IMAGE_SIZE = {"segmentation": "128", "keypoints": "256,192"}
+# Keypoints keep the demo's 128x96 crops: 256x192 at alpha 1.0 is about 12x the demo's
+# compute per step, hours on 2 cores.
+LONG_IMAGE_SIZE = {"segmentation": "128", "keypoints": "128,96"}
 TASK_DEFAULTS = {
     # Every training scene seen once (2000 steps x 16) at a peak lr of 1e-2: at lr 3e-3 the
     # model underfit (val mean IoU 0.30 and train 0.30 after 1000 steps; docs/quantization.md).
     "segmentation": {"dataset": "digits", "head": "deeplabv3plus", "image_size": "64",
                      "alpha": 0.5, "head_filters": 64, "epochs": 20, "steps_per_epoch": 100,
-                     "lr": 1e-2, "train_examples": 32000},
+                     "lr": 1e-2, "train_examples": 32000, "attention": "psa_p"},
     # 128x96 crops like COCO's small person crops; the FPN head's stride-4 heatmaps (32x24,
     # sigma 2); fresh figures every step at lr 1e-2 (docs/keypoints.md: the recipe).
     "keypoints": {"dataset": "figures", "head": "fpn", "image_size": "128,96",
                   "alpha": 0.5, "head_filters": 64, "epochs": 20, "steps_per_epoch": 100,
-                  "lr": 1e-2, "train_examples": 32000},
+                  "lr": 1e-2, "train_examples": 32000, "attention": "psa_s"},
 }
 
 
@@ -75,7 +77,9 @@ def parse_args(argv=None):
                              "learns the small digits at 64x64 within the demo's budget; "
                              "LR-ASPP mostly learns background); for keypoints: fpn (stride-4 "
                              "heatmaps, PSA on the stride-4 features)")
-    parser.add_argument("--attention", default="psa_p", choices=("psa_p", "psa_s"))
+    parser.add_argument("--attention", default=None, choices=("psa_p", "psa_s"),
+                        help="default psa_p for segmentation, psa_s for keypoints (the "
+                             "attention study: it doubles keypoint OKS AP; docs/study.md)")
     parser.add_argument("--psa-variant", default="paper", choices=PSA_VARIANTS)
     parser.add_argument("--image-size", default=None,
                         help="N or H,W (default 64 for segmentation, 128,96 for keypoints)")

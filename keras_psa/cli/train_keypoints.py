@@ -52,7 +52,9 @@ def parse_args(argv=None):
                             "features (the keypoint head)")
     model.add_argument("--output-stride", type=int, default=4, choices=(1, 4),
                        help="heatmaps at a quarter of the input size (4) or at its size (1)")
-    model.add_argument("--attention", default="psa_p", choices=ATTENTIONS)
+    model.add_argument("--attention", default="psa_s", choices=ATTENTIONS,
+                       help="psa_s by default: on the keypoint figures it doubles OKS AP over "
+                            "no attention where psa_p adds nothing measurable (docs/study.md)")
     model.add_argument("--psa-variant", default="paper", choices=PSA_VARIANTS)
     model.add_argument("--attention-positions", default="head",
                        help=f"comma-separated subset of {','.join(POSITIONS)}")

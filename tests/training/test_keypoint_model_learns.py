@@ -12,7 +12,7 @@ from tests.training.script_runner import ROOT
 from tests.training.script_runner import script_env
 
 SCRIPT = tool("keras-psa-train-keypoints")
-# The demo's model and recipe (FPN head to stride 4, PSA_p on its stride-4 features,
+# The demo's model and recipe (FPN head to stride 4, PSA_s on its stride-4 features,
 # sigma 2, lr 1e-2, fresh figures every step) for 500 of its steps.
 ARGS = ("--image-size", "128,96", "--alpha", "0.5", "--head-filters", "64",
         "--lr", "1e-2", "--warmup-steps", "50", "--epochs", "5", "--steps-per-epoch", "100",
