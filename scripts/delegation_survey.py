@@ -21,6 +21,8 @@ import os
 import sys
 import tempfile
 
+import numpy as np
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 BACKBONES = ("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
@@ -103,7 +105,20 @@ def run_checks(model, path, pixel_range, checks=CHECKS, images=None):
     return {name: runs[name]() for name in checks}
 
 
-def _cell(check):
+def label_floor(path, images):
+    """Share of pixels with the same label on XNNPACK and on TFLite's builtin kernels,
+    both fp32, on `images`: how near-tie a random-weight model's labels are."""
+    from keras_psa.export.tflite.litert_runner import make_interpreter
+    from keras_psa.export.tflite.litert_runner import run_tflite
+
+    runs = [np.concatenate([run_tflite(path, image[None], interpreter=interpreter)[0]
+                            for image in images])
+            for interpreter in (make_interpreter(path, xnnpack=True),
+                                make_interpreter(path, xnnpack=False))]
+    return float(np.mean(runs[0].argmax(-1) == runs[1].argmax(-1)))
+
+
+def _cell(check, floor=None):
     if check is None:
         return "-"
     mark = {"passed": "ok", "failed": "FAIL", "unavailable": "n/a",
@@ -116,7 +131,14 @@ def _cell(check):
     if check["name"] == "gpu_fp16":
         emulation = details.get("emulation", {})
         errors = emulation.get("relative_error") or {}
-        return f"{mark} {max(errors.values()):.1e}" if errors else mark
+        cell = f"{mark} {max(errors.values()):.1e}" if errors else mark
+        labels = emulation.get("label_agreement") or {}
+        steps = emulation.get("share_within_int8_steps") or {}
+        if labels and steps:
+            cell += (f" (labels {min(labels.values()):.2%}, within 3 steps "
+                     f"{min(steps.values()):.2%}")
+            cell += f", fp32 floor {floor:.2%})" if floor is not None else ")"
+        return cell
     if check["name"] == "xnnpack":
         return f"{mark} {details['num_delegated']}/{details['num_ops']}"
     return mark
@@ -127,13 +149,15 @@ def write_table(rows, folder):
     lines = ["| model | mode | " + " | ".join(shown) + " |",
              "|---|---|" + "---|" * len(shown)]
     for row in rows:
-        cells = [_cell(row["checks"].get(name)) for name in shown]
+        cells = [_cell(row["checks"].get(name), row.get("label_floor")) for name in shown]
         lines.append(f"| {row['model']} | {row['mode']} | " + " | ".join(cells) + " |")
     table = "\n".join(lines) + "\n"
     with open(os.path.join(folder, "survey.md"), "w") as f:
         f.write("# Delegation survey\n\nGPU run: relative error GPU vs CPU; "
                 "keras_parity: relative error Keras vs TFLite (XNNPACK); xnnpack: ops taken; "
-                "gpu_fp16: relative error XNNPACK fp16 vs fp32 (and the range audit).\n\n"
+                "gpu_fp16: relative error XNNPACK fp16 vs fp32 (and the range audit); int8: "
+                "labels and int8 steps as in fp32, and the fp32 floor: labels equal on "
+                "XNNPACK and TFLite's builtin kernels, both fp32.\n\n"
                 + table)
     with open(os.path.join(folder, "survey.json"), "w") as f:
         json.dump(rows, f, indent=1, default=str)
@@ -142,7 +166,6 @@ def write_table(rows, folder):
 
 def main(argv=None):
     args = parse_args(argv)
-    import numpy as np
     from tqdm import tqdm
 
     from keras_psa.export import convert_model
@@ -176,6 +199,8 @@ def main(argv=None):
                     row["checks"] = {k: c.to_dict() for k, c in
                                      run_checks(model, path, pixel_range, args.checks,
                                                 images).items()}
+                    if mode == "int8" and images is not None:
+                        row["label_floor"] = label_floor(path, images)
                 except Exception as error:  # a failed conversion is a survey result too
                     row["checks"] = {}
                     row["error"] = f"{type(error).__name__}: {error}"[:500]
