@@ -319,9 +319,8 @@ DATA_TEXT = {
 LONG_MEASURED = {
     "segmentation":
         "`--long` (alpha 1.0, 128 head filters, 128x128, 2000 float + 1000 QAT steps) reached "
-        "val mean IoU 0.786 float, 0.770 QAT int8 (both files) and 0.784 PTQ int8 with the QAT "
-        "recipe before BatchNorm was frozen and tfmot's Concatenate reordering fixed (32 min "
-        "on 2 AMD EPYC cores, 2026-12-04); not remeasured since.",
+        "val mean IoU 0.749 float, 0.770 QAT int8 (both files) and 0.746 PTQ int8 with the "
+        "same op sets; every file 'ready' (39 min on 2 shared AMD EPYC cores, 2026-12-07).",
 }
 
 

@@ -290,7 +290,8 @@ def _emulation(model_path, graph, images, real_inputs, timeout):
     shown = [text for status, text in verdicts if status == FAILED] or [
         text for _, text in verdicts]
     worst = max(errors.values()) if errors else float("nan")
-    result["summary"] = ("emulation (XNNPACK fp16 vs fp32): " + "; ".join(shown)
+    against = "builtin kernels fp32" if quantized else "fp32"
+    result["summary"] = (f"emulation (XNNPACK fp16 vs {against}): " + "; ".join(shown)
                          + f", max rel. error {worst:.3g}")
     return result
 
