@@ -7,7 +7,10 @@ whose Vulkan has no shaderFloat16: fp32 arithmetic. Two parts make up for it:
 - emulation: the file on XNNPACK forced to fp16 (CPUs with AVX2 and F16C) vs the
   same file on XNNPACK in fp32, on real inputs, judged by the task (labels,
   keypoint peaks). XNNPACK rounds every op it takes to fp16 but accumulates
-  its reductions in fp32, and ops it does not take run in fp32;
+  its reductions in fp32, and ops it does not take run in fp32. Forced to fp16
+  it takes only an int8 file's float islands and leaves its int8 ops to
+  TFLite's builtin kernels, so an int8 file's fp16 run is set against the
+  builtin kernels in fp32, and an all-int8 file has nothing to emulate;
 - a range audit: the file's fp32 intermediates, on the inputs and on inputs of
   twice their contrast, against what fp16 holds (max 65504, smallest normal
   6.1e-5): what a GPU's fp16 sums and LayerNorms would do, which XNNPACK cannot
@@ -112,7 +115,8 @@ def check_gpu_fp16(model_path, images=None, pixel_range=(0.0, 1.0), num_inputs=2
         A `CheckResult` named `"gpu_fp16"`: `"failed"` when the audit finds a
         tensor fp16 cannot hold (each an `OpIssue` naming the op, tensor and
         fix) or the fp16 emulation disagrees with fp32; `"unavailable"` when
-        the audit passes and this CPU cannot emulate fp16 (no AVX2/F16C);
+        the audit passes and this CPU cannot emulate fp16 (no AVX2/F16C) or the
+        file has no op that runs in fp16 (all int8);
         `"not judged"` when it passes but an int8 file ran on random images.
 
     Example:
