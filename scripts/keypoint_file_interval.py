@@ -25,6 +25,9 @@ def parse_args(argv=None):
     parser.add_argument("run", help="a keypoint pipeline folder (with float/summary.json)")
     parser.add_argument("first", help="a .tflite file, relative to RUN or absolute")
     parser.add_argument("second", nargs="+", help="the file(s) to compare it with")
+    parser.add_argument("--val-examples", type=int, default=None,
+                        help="validation figures to score on (default: the run's); more "
+                             "figures narrow the interval (built-in figures only)")
     parser.add_argument("--resamples", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -53,7 +56,7 @@ def main(argv=None):
     image_size = tuple(dataset["image_size"])
     examples = keypoint_examples(dataset["name"], image_size, split="val",
                                  seed=summary["config"].get("data_seed") or 0,
-                                 num_examples=dataset["val_examples"])
+                                 num_examples=args.val_examples or dataset["val_examples"])
     predictions = {}
     for name in [args.first, *args.second]:
         path = name if os.path.isabs(name) else os.path.join(args.run, name)
