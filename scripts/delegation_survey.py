@@ -108,6 +108,7 @@ def run_checks(model, path, pixel_range, checks=CHECKS, images=None):
 def label_floor(path, images):
     """Share of pixels with the same label on XNNPACK and on TFLite's builtin kernels,
     both fp32, on `images`: how near-tie a random-weight model's labels are."""
+    from keras_psa.export.checks.error_measures import label_agreement
     from keras_psa.export.tflite.litert_runner import make_interpreter
     from keras_psa.export.tflite.litert_runner import run_tflite
 
@@ -115,7 +116,7 @@ def label_floor(path, images):
                             for image in images])
             for interpreter in (make_interpreter(path, xnnpack=True),
                                 make_interpreter(path, xnnpack=False))]
-    return float(np.mean(runs[0].argmax(-1) == runs[1].argmax(-1)))
+    return label_agreement(*runs)
 
 
 def _cell(check, floor=None):
@@ -135,8 +136,8 @@ def _cell(check, floor=None):
         labels = emulation.get("label_agreement") or {}
         steps = emulation.get("share_within_int8_steps") or {}
         if labels and steps:
-            cell += (f" (labels {min(labels.values()):.2%}, within 3 steps "
-                     f"{min(steps.values()):.2%}")
+            cell += (f" (labels {min(labels.values()):.2%}, within "
+                     f"{emulation['int8_steps']} steps {min(steps.values()):.2%}")
             cell += f", fp32 floor {floor:.2%})" if floor is not None else ")"
         return cell
     if check["name"] == "xnnpack":
