@@ -36,7 +36,7 @@ def parse_args(argv=None):
     model.add_argument("--backbone", default="mobilenet_v3_small",
                        choices=BACKBONES)
     model.add_argument("--head", default="lraspp", choices=HEADS)
-    model.add_argument("--attention", default="psa_p", choices=ATTENTIONS)
+    model.add_argument("--attention", default="psa_s", choices=ATTENTIONS)
     model.add_argument("--psa-variant", default="paper", choices=PSA_VARIANTS)
     model.add_argument("--attention-positions", default="head",
                        help=f"comma-separated subset of {','.join(POSITIONS)}")

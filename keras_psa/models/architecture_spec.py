@@ -31,7 +31,7 @@ class ArchitectureSpec:
 
     backbone: str = "mobilenet_v3_small"
     head: str = "lraspp"
-    attention: str = "psa_p"
+    attention: str = "psa_s"
     attention_positions: tuple = ("head",)
     psa_variant: str = "paper"
     alpha: float = 1.0

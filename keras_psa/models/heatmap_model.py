@@ -12,7 +12,7 @@ def build_heatmap_model(
     *,
     input_shape=(None, None, 3),
     head="fpn",
-    attention="psa_p",
+    attention="psa_s",
     attention_positions=("head",),
     psa_variant="paper",
     alpha=1.0,

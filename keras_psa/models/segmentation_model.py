@@ -13,7 +13,7 @@ def build_segmentation_model(
     *,
     input_shape=(None, None, 3),
     head="lraspp",
-    attention="psa_p",
+    attention="psa_s",
     attention_positions=("head",),
     psa_variant="paper",
     alpha=1.0,
@@ -38,7 +38,9 @@ def build_segmentation_model(
         head: `"lraspp"` (Lite R-ASPP), `"deeplabv3plus"` (light ASPP and a
             stride-4 decoder) or `"fpn"` (a feature-pyramid decoder to stride
             4, the keypoint head; its attention sits on the stride-4 features).
-        attention: `None`, `"psa_p"`, `"psa_s"`, `"se"` or `"cbam"`.
+        attention: `None`, `"psa_p"`, `"psa_s"`, `"se"` or `"cbam"`. Defaults
+            to `"psa_s"` (the attention study: ahead of `"psa_p"` on both
+            tasks, docs/study.md).
         attention_positions: where the attention blocks go: any of `"head"`
             (on the head's stride-16 features; `"fpn"`: stride 4), `"stride4"`, `"stride8"`,
             `"stride16"` (after that backbone stage; the rest of the backbone

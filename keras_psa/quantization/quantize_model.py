@@ -22,8 +22,15 @@ PASS_THROUGH_LAYERS = ("InputLayer", "BatchNormalization")
 
 
 def _rescaling_as_depthwise_conv(layer):
-    """A frozen DepthwiseConv2D computing `x * scale + offset`, like `layer`."""
+    """A frozen DepthwiseConv2D computing `x * scale + offset`, like `layer`.
+
+    Frozen by `FrozenValue` constraints, not by `trainable=False` alone, which
+    tfmot's wrapper ignores for the weights it quantizes: QAT must not move
+    the model's input scale (the pixel range every caller feeds).
+    """
     import numpy as np
+
+    from keras_psa.quantization.frozen_value import FrozenValue
 
     input_shape = layer.input_shape
     channels = input_shape[-1]
@@ -35,9 +42,12 @@ def _rescaling_as_depthwise_conv(layer):
     config = layer.get_config()
     scale = np.broadcast_to(np.asarray(config["scale"], "float32"), (channels,))
     offset = np.broadcast_to(np.asarray(config["offset"], "float32"), (channels,))
-    conv = keras.layers.DepthwiseConv2D(1, use_bias=True, trainable=False, name=layer.name)
+    kernel = scale.reshape(1, 1, channels, 1)
+    conv = keras.layers.DepthwiseConv2D(
+        1, use_bias=True, trainable=False, name=layer.name,
+        depthwise_constraint=FrozenValue(kernel), bias_constraint=FrozenValue(offset))
     conv.build(input_shape)
-    conv.set_weights([scale.reshape(1, 1, channels, 1), offset])
+    conv.set_weights([kernel, offset])
     return conv
 
 
@@ -91,11 +101,13 @@ def quantize_scope(*custom_objects):
 
     from keras_psa.quantization.depthwise_conv_quantize_config import DepthwiseConvQuantizeConfig
     from keras_psa.quantization.depthwise_kernel_quantizer import DepthwiseKernelQuantizer
+    from keras_psa.quantization.frozen_value import FrozenValue
     from keras_psa.quantization.quantizable_layer_quantize_config import (
         QuantizableLayerQuantizeConfig,
     )
 
     objects = {
+        "FrozenValue": FrozenValue,
         "QuantizableLayerQuantizeConfig": QuantizableLayerQuantizeConfig,
         "DepthwiseConvQuantizeConfig": DepthwiseConvQuantizeConfig,
         "DepthwiseKernelQuantizer": DepthwiseKernelQuantizer,

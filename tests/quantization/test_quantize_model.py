@@ -104,3 +104,40 @@ def test_qat_rounds_gates_to_tflites_fixed_grid_without_requantize(variant, layo
     names = assert_int8_inside(interpreter_for(convert_default(model)))
     # A range other than TFLite's fixed one would add int8 -> int8 QUANTIZE ops.
     assert names.count("QUANTIZE") == 1, names
+
+
+def test_qat_keeps_the_input_scale_and_offset_of_the_float_model_exactly(tmp_path):
+    from keras_psa.quantization import quantize_model
+    from keras_psa.quantization import quantize_scope
+
+    # The package's models take 0..255 and rescale inside, as MobileNetV3 does.
+    inputs = keras.Input((8, 8, 3), batch_size=1)
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1.0)(inputs)
+    x = keras.layers.Conv2D(4, 3, padding="same")(x)
+    keras.utils.set_random_seed(0)
+    model = quantize_model(keras.Model(inputs, x))
+    rescaling = model.get_layer("quant_rescaling")
+    kernel, bias = rescaling.weights[:2]  # tfmot trains these: they are its trainable weights
+    assert any(w is kernel for w in model.trainable_weights)
+    scale, offset = np.float32(1 / 127.5), np.float32(-1.0)
+
+    def assert_float_scale(layer):
+        kernel, bias = (w.numpy() for w in layer.weights[:2])
+        assert np.array_equal(kernel.ravel(), np.full(3, scale)), kernel.ravel()
+        assert np.array_equal(bias, np.full(3, offset)), bias
+
+    # A high learning rate on pixels 0..255: without its constraints the scale moves
+    # by tens of percent within a few steps.
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0, 255, (16, 8, 8, 3)).astype("float32")
+    targets = rng.normal(size=(16, 8, 8, 4)).astype("float32")
+    model.compile(optimizer=keras.optimizers.Adam(0.1), loss="mse")
+    model.fit(images, targets, batch_size=4, epochs=2, verbose=0)
+    assert_float_scale(rescaling)
+    # And after saving and reloading the QAT model (resumed fine-tuning).
+    model.save(tmp_path / "qat.h5")
+    with quantize_scope():
+        reloaded = keras.models.load_model(tmp_path / "qat.h5")
+    reloaded.compile(optimizer=keras.optimizers.Adam(0.1), loss="mse")
+    reloaded.fit(images, targets, batch_size=4, epochs=1, verbose=0)
+    assert_float_scale(reloaded.get_layer("quant_rescaling"))

@@ -29,9 +29,9 @@ from keras_psa.export.checks.check_result import CheckResult
 from keras_psa.export.checks.error_measures import relative_error
 from keras_psa.export.checks.error_measures import share_within_steps
 from keras_psa.export.checks.op_issue import OpIssue
+from keras_psa.export.checks.task_criteria import StepShare
 from keras_psa.export.checks.task_criteria import figures_by_name
-from keras_psa.export.checks.task_criteria import judge_agreement
-from keras_psa.export.checks.task_criteria import steps_threshold
+from keras_psa.export.checks.task_criteria import judge_output
 from keras_psa.export.checks.task_criteria import task_figures
 from keras_psa.export.conversion.quantization_mode import infer_quantization_mode
 from keras_psa.export.tflite.output_kind import output_kind
@@ -146,10 +146,11 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
             and `gpu/<name>`) for element-wise comparisons; None keeps none.
         int8_steps, int8_share: an output that is an int8 tensor (or the
             DEQUANTIZE of one): the share of its elements within `int8_steps`
-            quantization steps of the CPU's, a diagnostic that fails only
-            below `int8_share` and below its floor (TFLite's builtin kernels
-            vs XNNPACK) less `FLOOR_MARGIN` (the GPU computes int8 models in
-            float, so rounding differs like another CPU backend's).
+            quantization steps of the CPU's, beside its floor (TFLite's
+            builtin kernels vs XNNPACK): a diagnostic where the output has a
+            task-level figure, else it fails below `int8_share` and below the
+            floor less `FLOOR_MARGIN` (the GPU computes int8 models in float,
+            so rounding differs like another CPU backend's).
         real_inputs: whether `inputs` are real images; default: whether
             `images` were given. An int8 file's labels or keypoints on random
             inputs are "not judged".
@@ -157,7 +158,8 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
     On a machine without a GPU this is SwiftShader, whose Vulkan has no fp16:
     the arithmetic is fp32 whatever `enforce_f32` says (phones default to
     fp16). Outputs match when the GPU does the task as the CPU does
-    (`task_criteria.AGREEMENT`) and, for float files, within `tolerance`.
+    (`task_criteria.judge_output`, beside the floor of the builtin kernels vs
+    XNNPACK) and, for float files, within `tolerance`.
 
     Returns:
         A `CheckResult` named `"gpu_run"` whose details say the arithmetic
@@ -216,17 +218,18 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
     quantized = infer_quantization_mode(model_path) == "int8"
     real_inputs = images is not None if real_inputs is None else real_inputs
     input_size = tuple(int(d) for d in next(iter(inputs.values())).shape[1:3])
-    # The floor of the step diagnostic: TFLite's builtin kernels against the CPU
-    # run (XNNPACK) on the same inputs.
-    builtin = (_builtin_outputs(model_path, inputs)
-               if any(grids.get(k[4:]) for k in outputs if k.startswith("cpu/")) else {})
-    errors, shares, floors, figures = {}, {}, {}, {}
+    # The floor: TFLite's builtin kernels against the CPU run (XNNPACK) on the same
+    # inputs, two trusted backends.
+    builtin = _builtin_outputs(model_path, inputs)
+    floor_text = "builtin kernels vs XNNPACK"
+    errors, shares, floors, figures, floor_figures = {}, {}, {}, {}, {}
     for key, cpu_output in outputs.items():
         if key.startswith("cpu/"):
             name = key[4:]
             gpu_output = outputs[f"gpu/{name}"]
             errors[name] = relative_error(gpu_output, cpu_output)
             figures[name] = task_figures(kind, gpu_output, cpu_output, input_size)
+            floor_figures[name] = task_figures(kind, builtin[name], cpu_output, input_size)
             grid = grids.get(name)
             if grid:
                 shares[name] = share_within_steps(
@@ -244,6 +247,7 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
         inputs="given images" if real_inputs else "random inputs",
         task_figures=figures,
         **figures_by_name(figures),
+        builtin_vs_xnnpack_figures=floor_figures,
         tolerance=tolerance,
         share_within_int8_steps=shares,
         cpu_backends_share_within_int8_steps=floors,
@@ -257,21 +261,15 @@ def run_gpu_accelerator(model_path, inputs=None, tolerance=1e-3, enforce_f32=Tru
         if not issues:
             issues.append(OpIssue(None, "?", "the delegate left ops on the CPU (see log)"))
     for name in errors:
-        status, text = judge_agreement(kind, figures[name], real_inputs, quantized)
+        steps = (StepShare(shares[name], int8_steps, int8_share, floors[name])
+                 if name in shares else None)
+        status, text = judge_output(
+            kind, figures[name], real_inputs=real_inputs, quantized=quantized,
+            floor_figures=floor_figures[name], floor_text=floor_text, steps=steps,
+            error=errors[name], tolerance=tolerance)
         found = {PASSED: passes, FAILED: failures, NOT_JUDGED: not_judged}
         if status:
             found[status].append(f"{name}: {text}")
-        if name in shares:
-            threshold = steps_threshold(int8_share, floors[name])
-            text = (f"{name}: {shares[name]:.2%} within {int8_steps} int8 steps (floor, "
-                    f"builtin kernels vs XNNPACK: {floors[name]:.2%}; "
-                    f"{'' if shares[name] >= threshold else 'not '}>= {threshold:.2%})")
-            (passes if shares[name] >= threshold else failures).append(text)
-        elif not quantized or status is None:
-            ok = errors[name] <= tolerance
-            (passes if ok else failures).append(
-                f"{name}: max rel. error {errors[name]:.3g} {'<=' if ok else '>'} "
-                f"{tolerance:g}")
     on = f" on {details['adapter']}, arithmetic {details['arithmetic']}"
     if failures:
         return CheckResult("gpu_run", FAILED, issues, details, "; ".join(failures) + on)

@@ -5,14 +5,12 @@ import warnings
 
 import numpy as np
 
-from keras_psa.export.checks.check_result import FAILED
-from keras_psa.export.checks.check_result import NOT_JUDGED
-from keras_psa.export.checks.check_result import PASSED
 from keras_psa.export.checks.check_result import CheckResult
 from keras_psa.export.checks.error_measures import relative_error
 from keras_psa.export.checks.error_measures import share_within_steps
+from keras_psa.export.checks.task_criteria import StepShare
 from keras_psa.export.checks.task_criteria import judge_agreement
-from keras_psa.export.checks.task_criteria import steps_threshold
+from keras_psa.export.checks.task_criteria import judge_output
 from keras_psa.export.checks.task_criteria import task_figures
 from keras_psa.export.conversion.input_range import model_input_range
 from keras_psa.export.conversion.input_range import resolve_pixel_range
@@ -33,10 +31,11 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
     The file passes when it does the task as its reference does
     (`task_criteria.AGREEMENT`: labels on 99% of pixels, keypoints within 1 px
     of the input) and, for a float file, computes what Keras computes (max
-    rel. error within `tolerance`). An int8 file's steps (`int8_steps`) are a
-    diagnostic beside their floor, failing only a file clearly worse than
-    int8 arithmetic allows (`task_criteria.steps_threshold`). On random
-    images an int8 file's task-level result is `"not judged"`.
+    rel. error within `tolerance`), by `task_criteria.judge_output`. An int8
+    file's steps (`int8_steps`) are a diagnostic beside their floor (the file
+    on its other CPU backend); they decide only for an output without a
+    task-level figure. On random images an int8 file's task-level result is
+    `"not judged"`.
 
     Args:
         keras_model: a Keras model or a path `load_model` accepts.
@@ -110,7 +109,7 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
     # beside XNNPACK), compared the same way; a model that amplifies int8
     # rounding makes even two CPU backends disagree.
     other = make_interpreter(tflite_path, xnnpack=not xnnpack) if grids else None
-    worst, shares, output_shares, floors, firsts = [], [], [], [], []
+    worst, shares, output_shares, floors, firsts, backends_out = [], [], [], [], [], []
     for image in images:
         expected = keras_model(image, training=False)
         expected = expected if isinstance(expected, (list, tuple)) else [expected]
@@ -126,6 +125,7 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
                                              grids[0].sigmoid_input_step))
             output_shares.append(share_within_steps(*pair, grids[0].step, int8_steps))
             backend = run_tflite(tflite_path, image, interpreter=other)[0]
+            backends_out.append(backend)
             floors.append(share_within_steps(backend, actual[0], grids[0].step, int8_steps,
                                              grids[0].sigmoid_input_step))
     figures = task_figures(kind, np.concatenate([a for a, _ in firsts]),
@@ -135,37 +135,33 @@ def check_keras_parity(keras_model, tflite_path, num_inputs=4, tolerance=None, s
                f"random images in {pixel_range} ({range_source})",
                "output_kind": kind, "relative_error": worst, **figures}
     quantized = mode == "int8"
-    task_status, task_text = judge_agreement(kind, figures, given_images, quantized)
-    details["task_level"] = task_status
-    verdicts = [(task_status, task_text)] if task_status else []
+    # The label (keypoint) floor: the file on its two CPU backends, same inputs.
+    floor_figures = (task_figures(kind, np.concatenate(backends_out),
+                                  np.concatenate([a for a, _ in firsts]), shape[1:3])
+                     if backends_out else None)
+    steps = None
     if grids:
         share = float(np.mean(shares))
         logits = bool(grids[0].sigmoid_input_step)
         floor = float(np.mean(floors))
-        threshold = steps_threshold(int8_share, floor)
+        steps = StepShare(share, int8_steps, int8_share, floor,
+                          " of the sigmoid logits" if logits else "")
         details.update(share_within_int8_steps=share, int8_steps=int8_steps,
-                       int8_share=int8_share, steps_threshold=threshold,
+                       int8_share=int8_share, steps_threshold=steps.threshold,
                        steps_of="the sigmoid's int8 logits" if logits else "the output",
-                       cpu_backends_share_within_int8_steps=floor)
+                       cpu_backends_share_within_int8_steps=floor,
+                       cpu_backends_task_figures=floor_figures)
         if logits:
             details["share_within_output_steps"] = float(np.mean(output_shares))
-        backends = ("builtin kernels vs XNNPACK" if xnnpack else "XNNPACK vs builtin kernels")
-        verdicts.append((
-            PASSED if share >= threshold else FAILED,
-            f"{share:.2%} of outputs within {int8_steps} int8 step(s)"
-            f"{' of the sigmoid logits' if logits else ''} (floor, the file on {backends}: "
-            f"{floor:.2%}; {'' if share >= threshold else 'not '}>= {threshold:.2%})"))
-    elif not quantized or task_status is None:
-        # A float file must compute what Keras does; an int8 one without a
-        # task-level figure is judged by its largest error.
-        failed = [e for e in worst if not e <= tolerance]
-        verdicts.append((FAILED if failed else PASSED,
-                         f"max rel. error {max(worst):.3g} {'>' if failed else '<='} "
-                         f"tolerance {tolerance:g}"))
-    statuses = {status for status, _ in verdicts}
-    status = (FAILED if FAILED in statuses else
-              NOT_JUDGED if NOT_JUDGED in statuses else PASSED)
-    texts = [text for _, text in verdicts]
+    backends = ("builtin kernels vs XNNPACK" if xnnpack else "XNNPACK vs builtin kernels")
+    task_status, _ = judge_agreement(kind, figures, given_images, quantized, floor_figures)
+    details["task_level"] = task_status
+    # The first error over the tolerance (NaN included), else the largest.
+    error = next((e for e in worst if not e <= tolerance), max(worst))
+    status, text = judge_output(kind, figures, real_inputs=given_images, quantized=quantized,
+                                floor_figures=floor_figures, floor_text=f"the file on {backends}",
+                                steps=steps, error=error, tolerance=tolerance)
+    texts = [text]
     if quantized and not grids and task_status:
         texts.append(f"max rel. error {max(worst):.3g} (diagnostic)")
     message = f"{mode}: " + "; ".join(texts) + f" over {num_inputs} inputs"

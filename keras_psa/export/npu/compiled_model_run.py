@@ -16,15 +16,13 @@ from ai_edge_litert.interpreter import Interpreter
 
 from keras_psa.export import litert_workers
 from keras_psa.export.checks.check_result import FAILED
-from keras_psa.export.checks.check_result import NOT_JUDGED
-from keras_psa.export.checks.check_result import PASSED
 from keras_psa.export.checks.check_result import UNAVAILABLE
 from keras_psa.export.checks.check_result import CheckResult
 from keras_psa.export.checks.error_measures import share_within_steps
-from keras_psa.export.checks.task_criteria import AGREEMENT
+from keras_psa.export.checks.task_criteria import StepShare
+from keras_psa.export.checks.task_criteria import combine
 from keras_psa.export.checks.task_criteria import figures_by_name
-from keras_psa.export.checks.task_criteria import judge_agreement
-from keras_psa.export.checks.task_criteria import steps_threshold
+from keras_psa.export.checks.task_criteria import judge_output
 from keras_psa.export.checks.task_criteria import task_figures
 from keras_psa.export.tflite.output_kind import HEATMAPS
 from keras_psa.export.tflite.output_kind import output_kind
@@ -90,11 +88,13 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
         timeout: seconds before the child is killed.
         real_inputs: whether `inputs` are real images; default: whether
             `inputs` were given. The compiled model passes when it does the
-            task as the CPU interpreter does (`task_criteria.AGREEMENT`: pixel
-            labels of segmentation logits, keypoints of heatmaps, `output_kind`
-            tells them apart); on random inputs that is "not judged". Its int8
-            steps fail it only below 99% within one step and below their floor
-            (XNNPACK vs the same CPU kernels) less `FLOOR_MARGIN`.
+            task as the CPU interpreter does (`task_criteria.judge_output`:
+            pixel labels of segmentation logits, keypoints of heatmaps,
+            `output_kind` tells them apart), beside the floor of XNNPACK vs
+            the same CPU kernels; on random inputs that is "not judged". Its
+            int8 steps are a diagnostic; they decide only for an output
+            without a task-level figure (99% within one step, or the floor
+            less `FLOOR_MARGIN`).
 
     Returns:
         A `CheckResult` named `"npu_run"`: `details` holds the task-level
@@ -168,27 +168,19 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
     }
     verdicts = []  # (status, text)
     for name in figures:
-        status, text = judge_agreement(kind, figures[name], real_inputs, quantized=True)
-        floor_figures = floor.get(name, {}).get("figures", {})
-        criterion = AGREEMENT[kind]
-        if status:
-            verdicts.append((status, f"{name}: {text} (XNNPACK vs the same CPU: "
-                                     f"{criterion.format(floor_figures.get(criterion.key))})"))
+        steps = None
         if name in shares:
-            share = shares[name][1]
-            floor_share = floor.get(name, {}).get("shares", {}).get(1)
-            threshold = steps_threshold(STEP_SHARE, floor_share)
-            verdicts.append((PASSED if share >= threshold else FAILED,
-                             f"{name}: int8 outputs within 1/2/3 steps: "
-                             + "/".join(f"{shares[name][k]:.2%}" for k in STEPS)
-                             + ("" if floor_share is None else
-                                f" (floor {floor_share:.2%} within 1 step; "
-                                f"{'' if share >= threshold else 'not '}>= {threshold:.2%})")))
-    statuses = {status for status, _ in verdicts}
-    status = (FAILED if FAILED in statuses else NOT_JUDGED if NOT_JUDGED in statuses
-              else PASSED)
-    shown = [text for found, text in verdicts if found == FAILED] if status == FAILED else [
-        text for _, text in verdicts]
+            steps = StepShare(shares[name][1], 1, STEP_SHARE,
+                              floor.get(name, {}).get("shares", {}).get(1))
+        status, text = judge_output(kind, figures[name], real_inputs=real_inputs,
+                                    quantized=True,
+                                    floor_figures=floor.get(name, {}).get("figures"),
+                                    floor_text="XNNPACK vs the same CPU", steps=steps)
+        if status and name in shares:
+            text += " (within 1/2/3 steps: " + "/".join(
+                f"{shares[name][k]:.2%}" for k in STEPS) + ")"
+        verdicts.append((status, f"{name}: {text}"))
+    status, shown = combine(verdicts)
     return CheckResult("npu_run", status, details=details, message="; ".join(shown) or "ran")
 
 

@@ -21,7 +21,11 @@ from keras_psa.export import run_gpu_accelerator
 from keras_psa.export.checks.shipping_verdict import SHIPPED_FILES
 from keras_psa.export.checks.shipping_verdict import file_verdict
 from keras_psa.export.checks.task_criteria import FLOOR_MARGIN
+from keras_psa.export.checks.task_criteria import StepShare
+from keras_psa.export.checks.task_criteria import agreement_criterion
+from keras_psa.export.checks.task_criteria import combine
 from keras_psa.export.checks.task_criteria import judge_agreement
+from keras_psa.export.checks.task_criteria import judge_output
 from keras_psa.export.checks.task_criteria import steps_threshold
 from keras_psa.export.checks.task_criteria import task_figures
 from keras_psa.keras_flavor import keras
@@ -186,3 +190,79 @@ def test_an_output_without_a_task_level_figure_is_left_to_the_other_rules():
     figures = task_figures("labels", flat, flat)
     assert figures == {"label_agreement": None}
     assert judge_agreement("labels", figures, real_inputs=True, quantized=True) == (None, None)
+
+
+# === The one rule of every check: `judge_output` ===
+
+GOOD_LABELS, BAD_LABELS = {"label_agreement": 0.998}, {"label_agreement": 0.90}
+POOR_STEPS = StepShare(share=0.40, steps=1, target=0.99, floor=0.95)   # far below its floor
+FINE_STEPS = StepShare(share=0.999, steps=1, target=0.99, floor=0.95)
+
+
+def test_where_a_task_level_figure_exists_it_decides_and_the_steps_are_a_diagnostic():
+    status, text = judge_output("labels", GOOD_LABELS, real_inputs=True, quantized=True,
+                                steps=POOR_STEPS)
+    assert status == "passed" and "40.00% within 1 int8 step(s) (floor 95.00%; diagnostic)" \
+        in text, text
+    status, text = judge_output("labels", BAD_LABELS, real_inputs=True, quantized=True,
+                                steps=FINE_STEPS)
+    assert status == "failed" and "90.00% (not >= 99%)" in text, text
+    # On random images an int8 file is not judged, whatever its steps say.
+    assert judge_output("labels", BAD_LABELS, real_inputs=False, quantized=True,
+                        steps=POOR_STEPS)[0] == "not judged"
+
+
+def test_without_a_task_level_figure_the_steps_decide_beside_their_floor():
+    none = {"label_agreement": None}
+    status, text = judge_output("labels", none, real_inputs=True, quantized=True,
+                                steps=POOR_STEPS)
+    assert status == "failed" and "not >= 93.00%" in text, text
+    assert judge_output("labels", none, real_inputs=True, quantized=True,
+                        steps=FINE_STEPS)[0] == "passed"
+    # Nothing at all to judge by: left to the check's other rules.
+    assert judge_output("labels", none, real_inputs=True, quantized=True) == (None, None)
+
+
+def test_a_float_output_must_also_be_within_its_tolerance():
+    assert judge_output("labels", GOOD_LABELS, real_inputs=True, quantized=False,
+                        error=1e-6, tolerance=1e-3)[0] == "passed"
+    status, text = judge_output("labels", GOOD_LABELS, real_inputs=True, quantized=False,
+                                error=5e-3, tolerance=1e-3)
+    assert status == "failed" and text == "max rel. error 0.005 > 0.001", text
+    # An int8 output judged by its labels shows no error rule.
+    assert judge_output("labels", GOOD_LABELS, real_inputs=True, quantized=True,
+                        error=5e-1, tolerance=1e-3)[0] == "passed"
+
+
+@pytest.mark.parametrize("agreement, floor, status", [
+    (0.990, None, "passed"),     # the bound itself
+    (0.985, None, "failed"),
+    (0.960, 0.955, "passed"),    # a near-tie file: two fp32 backends agree on 95.5% only
+    (0.950, 0.955, "failed"),    # below its own floor
+    (0.985, 0.999, "failed"),    # a trained file's floor leaves the bound at 99%
+])
+def test_the_label_bound_is_99_percent_or_the_floor_whichever_is_lower(agreement, floor,
+                                                                         status):
+    floor_figures = None if floor is None else {"label_agreement": floor}
+    found, text = judge_output("labels", {"label_agreement": agreement}, real_inputs=True,
+                               quantized=False, floor_figures=floor_figures,
+                               floor_text="fp32 XNNPACK vs builtin kernels")
+    assert found == status, text
+    if floor is not None:
+        assert f"floor, fp32 XNNPACK vs builtin kernels: {floor:.2%}" in text, text
+        assert f">= {min(floor, 0.99):.2%}".replace("99.00%", "99%") in text, text
+
+
+def test_the_keypoint_bound_is_1_px_or_the_floor_whichever_is_higher():
+    assert agreement_criterion("heatmaps", 0.4).at_most == 1.0
+    assert agreement_criterion("heatmaps", 1.6).at_most == 1.6
+    assert judge_output("heatmaps", {"keypoint_shift_px": 1.5}, real_inputs=True,
+                        quantized=True, floor_figures={"keypoint_shift_px": 1.6})[0] == "passed"
+    assert judge_output("heatmaps", {"keypoint_shift_px": 1.5}, real_inputs=True,
+                        quantized=True, floor_figures={"keypoint_shift_px": 0.2})[0] == "failed"
+
+
+def test_a_check_fails_on_any_failure_and_shows_only_the_failures():
+    assert combine([("passed", "a"), ("not judged", "b")]) == ("not judged", ["a", "b"])
+    assert combine([("passed", "a"), ("failed", "c"), (None, None)]) == ("failed", ["c"])
+    assert combine([("passed", "a")]) == ("passed", ["a"])
