@@ -36,6 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from keras_psa.cli.choices import BACKBONES  # noqa: E402
 from keras_psa.cli.choices import HEADS  # noqa: E402
 from keras_psa.cli.choices import PSA_VARIANTS  # noqa: E402
+from keras_psa.export.checks.op_issue import distinct_issues  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # --long: a model worth deploying (hours on a CPU, minutes on a GPU).
@@ -430,9 +431,8 @@ def _report(args, folder, timings, train_summary, qat_summary, float_reports):
         lines += [f"| {name} | {c['name']} | {c['status']} | {c['message']} |" for c in found]
     for name, found in all_checks.items():
         for check in found:
-            for issue in check["issues"]:
-                lines.append(f"- {name} / {check['name']}: `{issue['op_name']}` "
-                             f"{issue['reason']}")
+            lines += [f"- {name} / {check['name']}: {line}"
+                      for line in distinct_issues(check["issues"])]
     if args.task == "segmentation":
         lines += ["", "## MediaPipe Tasks ImageSegmenter", "",
                   "MediaPipe's real ImageSegmenter (Python, CPU) on 8 validation images, "

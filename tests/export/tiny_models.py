@@ -118,3 +118,32 @@ def hot_psa_net(size=64, layout="sequential", variant="paper", seed=1):
     outputs = keras.layers.Conv2D(4, 1, kernel_initializer=keras.initializers.GlorotUniform(
         seed=seed + 2))(x)
     return keras.Model(inputs, outputs)
+
+
+def near_tie_net(size=32, depth=8, width=16, classes=11, seed=0):
+    """Eight random 3x3 convs without normalisation, PSA (float islands in int8), then 11
+    class logits: a random-weight net whose labels are near ties on many pixels. In
+    int8, XNNPACK's and TFLite's builtin kernels round differently and give the same
+    label on only ~97-98.5% of pixels (seeds 0-2 seen): the floor of the label rule."""
+    from keras_psa.layers import PolarizedSelfAttention
+
+    def init(offset):
+        return keras.initializers.GlorotUniform(seed=seed + offset)
+
+    inputs = keras.Input((size, size, 3), batch_size=1)
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1.0)(inputs)
+    for i in range(depth):
+        x = keras.layers.Conv2D(width, 3, padding="same", activation="relu",
+                                kernel_initializer=init(i))(x)
+    x = PolarizedSelfAttention("parallel", "paper", kernel_initializer=init(50))(x)
+    return keras.Model(inputs, keras.layers.Conv2D(classes, 1, kernel_initializer=init(99))(x))
+
+
+def fp16_flip_net(size=32, gap=2e-4):
+    """Two logits, a pixel's channel sum `a` (0..765 for 0..255 pixels) and
+    `a * (1 + gap) - 0.1`: their order is clear in fp32 on every pixel (the gap is
+    thousands of fp32 steps), lost in fp16 (its step at 500 is 0.25, beyond the gap)."""
+    inputs = keras.Input((size, size, 3), batch_size=1)
+    a = keras.layers.Conv2D(1, 1, kernel_initializer="ones", use_bias=False)(inputs)
+    b = keras.layers.Rescaling(1 + gap, offset=-0.1)(a)
+    return keras.Model(inputs, keras.layers.Concatenate()([a, b]))

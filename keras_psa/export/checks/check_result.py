@@ -2,6 +2,8 @@
 
 import dataclasses
 
+from keras_psa.export.checks.op_issue import distinct_issues
+
 PASSED = "passed"
 FAILED = "failed"
 # The check could not run here (e.g. no Vulkan device): neither pass nor fail.
@@ -51,5 +53,5 @@ class CheckResult:
 
     def summary(self):
         lines = [f"[{self.status.upper()}] {self.name}: {self.message}".rstrip(": ")]
-        lines += [f"    {issue}" for issue in self.issues]
+        lines += [f"    {line}" for line in distinct_issues(self.issues)]
         return "\n".join(lines)

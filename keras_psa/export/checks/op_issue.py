@@ -24,3 +24,26 @@ class OpIssue:
 
     def to_dict(self):
         return dataclasses.asdict(self)
+
+
+def distinct_issues(issues, max_indices=8):
+    """One line per distinct note (op name and reason) of `issues` (`OpIssue`s or
+    their `to_dict()`s), with how many ops it applies to and their indices:
+    "HARD_SWISH (11 ops: #3, #7, ...): runs on TFLite's CPU kernels ...".
+
+    A note that applies to eleven ops is one line, not eleven identical ones.
+    """
+    groups = {}
+    for issue in issues:
+        found = issue if isinstance(issue, dict) else issue.to_dict()
+        groups.setdefault((found["op_name"], found["reason"]), []).append(found["op_index"])
+    lines = []
+    for (op_name, reason), indices in groups.items():
+        known = [f"#{index}" for index in indices if index is not None]
+        shown = ", ".join(known[:max_indices]) + (", ..." if len(known) > max_indices else "")
+        if len(indices) > 1:
+            where = f" ({len(indices)} ops" + (f": {shown})" if known else ")")
+        else:
+            where = f" ({shown})" if known else ""
+        lines.append(f"{op_name}{where}: {reason}")
+    return lines

@@ -4,6 +4,7 @@ import json
 import os
 
 from keras_psa.export.atomic_write import write_bytes_atomically
+from keras_psa.export.checks.op_issue import distinct_issues
 from keras_psa.export.metadata.tflite_metadata import read_metadata
 from keras_psa.export.tflite.model_inspection import inspect_model
 
@@ -51,9 +52,7 @@ def _markdown(report):
     for check in report["checks"]:
         if check["issues"]:
             lines += ["", f"### {check['name']}: offending ops", ""]
-            for issue in check["issues"]:
-                where = f"#{issue['op_index']} " if issue["op_index"] is not None else ""
-                lines.append(f"- {where}`{issue['op_name']}`: {issue['reason']}")
+            lines += [f"- {line}" for line in distinct_issues(check["issues"])]
     lines += ["", "## Op histogram", "", "| op | count |", "|---|---|"]
     lines += [f"| {op} | {n} |" for op, n in info["op_histogram"].items()]
     lines += ["", "## Tensor dtypes", "", "| dtype | tensors |", "|---|---|"]

@@ -65,7 +65,7 @@ class NpuCompileReport:
                  f"- size: {self.model_size_bytes:,} bytes", f"- status: {self.status}", "",
                  "| target | status | ops offloaded | partitions | ops on CPU | compiled size "
                  "| compile time | labels = CPU (heatmaps: keypoint shift) "
-                 "| int8 within 1/2/3 steps | XNNPACK vs CPU (the floor) |",
+                 "| int8 within 1/2/3 steps (diagnostic) | XNNPACK vs CPU (the floor) |",
                  "|---|---|---|---|---|---|---|---|---|---|"]
         for r in self.results:
             compiled = r.status != UNAVAILABLE and r.subgraphs

@@ -7,8 +7,10 @@ from keras_psa.export import convert_model
 from keras_psa.export import write_heatmap_metadata
 from keras_psa.export.checks import gpu_fp16
 from tests.export.tiny_models import conv_net
+from tests.export.tiny_models import fp16_flip_net
 from tests.export.tiny_models import hot_psa_net
 from tests.export.tiny_models import layer_norm_net
+from tests.export.tiny_models import near_tie_net
 from tests.export.tiny_models import spatial_sum_net
 
 pytestmark = pytest.mark.flavor_independent
@@ -21,7 +23,7 @@ def files(tmp_path_factory):
     out = tmp_path_factory.mktemp("gpu_fp16")
     paths = {name: str(out / f"{name}.tflite")
              for name in ("plain", "int8", "all_int8", "overflow", "centred", "layer_norm",
-                          "hot_psa", "heatmaps")}
+                          "hot_psa", "heatmaps", "near_tie", "flip")}
     convert_model(conv_net(size=16), paths["plain"], input_size=(16, 16))
     # PSA's float islands (SOFTMAX, RSQRT) run in XNNPACK's fp16; a conv net's ops are
     # all int8, which XNNPACK forced to fp16 does not take.
@@ -33,6 +35,9 @@ def files(tmp_path_factory):
     convert_model(spatial_sum_net(bias=-382.5), paths["centred"])
     convert_model(layer_norm_net(), paths["layer_norm"])
     convert_model(hot_psa_net(), paths["hot_psa"])
+    convert_model(near_tie_net(), paths["near_tie"], "int8", num_calibration_samples=8,
+                  pixel_range=PIXELS)
+    convert_model(fp16_flip_net(), paths["flip"])
     with open(paths["plain"], "rb") as file:
         heatmaps = write_heatmap_metadata(file.read(), keypoint_names=["a", "b", "c", "d"])
     with open(paths["heatmaps"], "wb") as file:
@@ -87,6 +92,32 @@ def test_an_int8_file_with_float_islands_is_compared_with_the_kernels_of_its_int
     assert emulation["reference"] == "TFLite's builtin kernels (fp32)"
     # Against its true fp32 counterpart the fp16 run moves few int8 steps.
     assert min(emulation["share_within_int8_steps"].values()) >= 0.99, result.summary()
+
+
+def test_a_near_tie_file_is_held_to_its_own_fp32_floor(files):
+    # Labels that two fp32 backends on the same file and images do not agree on
+    # either: fp16 is asked for 99% or that floor, whichever is lower, and the floor
+    # is shown.
+    images = np.random.default_rng(0).uniform(*PIXELS, (4, 32, 32, 3)).astype("float32")
+    result = check_gpu_fp16(files["near_tie"], images=images, pixel_range=PIXELS)
+    emulation = result.details["emulation"]
+    (agreement,) = emulation["label_agreement"].values()
+    (floor,) = emulation["fp32_floor"]["label_agreement"].values()
+    assert floor < 0.99, emulation
+    assert f"floor, fp32 XNNPACK vs builtin kernels: {floor:.2%}" in result.message
+    assert f">= {floor:.2%}" in result.message, result.message
+    assert result.status == ("passed" if agreement >= floor else "failed"), result.summary()
+
+
+def test_labels_fp16_loses_where_fp32_backends_agree_fail(files):
+    images = np.random.default_rng(0).uniform(*PIXELS, (2, 32, 32, 3)).astype("float32")
+    result = check_gpu_fp16(files["flip"], images=images, pixel_range=PIXELS)
+    emulation = result.details["emulation"]
+    (agreement,) = emulation["label_agreement"].values()
+    (floor,) = emulation["fp32_floor"]["label_agreement"].values()
+    # No range issue: the label rule alone fails it, against a floor of 100%.
+    assert result.issues == [] and floor == 1.0 and agreement < 0.95, emulation
+    assert result.status == "failed" and "not >= 99%" in result.message, result.summary()
 
 
 def test_a_sum_over_space_past_65504_fails_naming_the_op(files):
