@@ -87,6 +87,10 @@ class NpuCompileReport:
                 if shares:
                     steps = "/".join(_percent(min(s[k] for s in shares.values()))
                                      for k in (1, 2, 3))
+                    step_floors = [f["shares"].get(1, f["shares"].get("1")) for f in
+                                   (run.get("xnnpack_vs_cpu") or {}).values() if f.get("shares")]
+                    if step_floors:
+                        steps += f" (floor {_percent(min(step_floors))} within 1)"
             lines.append(
                 f"| {r.target} | {r.status} | "
                 + (f"{r.ops_offloaded} / {r.ops_total} | {r.partitions} | {on_cpu} | "
