@@ -36,6 +36,7 @@ setup(
         "console_scripts": [
             "keras-psa-convert=keras_psa.cli.convert:main",
             "keras-psa-check=keras_psa.cli.check:main",
+            "keras-psa-web=keras_psa.cli.web:main",
             "keras-psa-benchmark=keras_psa.cli.benchmark:main",
             "keras-psa-train=keras_psa.cli.train:main",
             "keras-psa-qat=keras_psa.cli.qat:main",

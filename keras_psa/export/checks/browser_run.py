@@ -82,7 +82,8 @@ def _fallback_ops(model_path, accelerator):
 
 
 def run_browser(model_path, *, images=None, pixel_range=(0.0, 1.0), accelerators=("wasm", "webgpu"),
-                tolerance=None, threads=1, warmup=3, repeats=20, tools=None, timeout=180):
+                tolerance=None, threads=1, warmup=3, repeats=20, reference_path=None, tools=None,
+                timeout=180):
     """Runs `model_path` on LiteRT.js (wasm and WebGPU) in headless Chromium and compares
     each with the file on Python LiteRT's CPU.
 
@@ -97,6 +98,9 @@ def run_browser(model_path, *, images=None, pixel_range=(0.0, 1.0), accelerators
             `GPU_TOLERANCE`: another engine computing the same file).
         threads: CPU threads of both runtimes (above 1: LiteRT.js' threaded build).
         warmup, repeats: runs before and within the latency samples, on each side.
+        reference_path: the file whose outputs on Python LiteRT's CPU are the
+            reference (default: `model_path` itself); e.g. the int8-I/O file a phone
+            ships, beside its web variant. Its outputs must have the same names and shapes.
         tools: `keras_psa.web.WebTools` (default: found on this machine).
         timeout: seconds for the page.
 
@@ -147,7 +151,7 @@ def run_browser(model_path, *, images=None, pixel_range=(0.0, 1.0), accelerators
     mode = infer_quantization_mode(graph)
     tolerance = tolerance or GPU_TOLERANCE[mode]
     input_size = tuple(int(d) for d in images.shape[1:3])
-    expected = _python_outputs(model_path, images, threads)
+    expected = _python_outputs(os.fspath(reference_path or model_path), images, threads)
     python_ms = measure_latency([model_path], num_threads=threads, warmup=warmup,
                                 runs=repeats)[model_path]["median_ms"]
     details.update(python_median_ms=python_ms, output_kind=kind, tolerance=tolerance)
@@ -179,6 +183,10 @@ def _judge(model_path, name, run, expected, kind, mode, tolerance, real_inputs, 
              "median_total_ms": float(np.median(run["total_ms"]))}
     failures, passes, not_judged, figures = [], [], [], {}
     for output, actual in run["outputs"].items():
+        if output not in expected or expected[output].shape != actual.shape:
+            raise ValueError(f"`reference_path` must have the outputs of the file checked: "
+                             f"{output} {actual.shape}. Received: "
+                             f"{ {k: v.shape for k, v in expected.items()} }")
         reference = expected[output]
         figures[output] = task_figures(kind, actual, reference, input_size)
         facts.setdefault("max_abs_error", {})[output] = float(np.max(np.abs(actual - reference)))

@@ -44,7 +44,7 @@ export function drawLegend(element, names, colors) {
     const swatch = document.createElement('span');
     swatch.className = 'swatch';
     const [r, g, b] = colors[i];
-    swatch.style.background = i === 0 ? 'transparent' : `rgb(${r}, ${g}, ${b})`;
+    swatch.style.background = colors[i][3] === 0 ? 'transparent' : `rgb(${r}, ${g}, ${b})`;
     item.append(swatch, ` ${i}: ${name}`);
     return item;
   }));
