@@ -20,12 +20,13 @@ Examples:
 import argparse
 import sys
 
+from keras_psa.cli.exit_codes import EXIT_CODES_HELP
 from keras_psa.cli.exit_codes import EXIT_PASSED
 from keras_psa.cli.exit_codes import EXIT_USAGE
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__,
+    parser = argparse.ArgumentParser(epilog=EXIT_CODES_HELP, description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", help="the .tflite file (float32 input and output)")
     parser.add_argument("--output-dir", required=True, help="folder of the web app")
