@@ -41,8 +41,8 @@ def _decode(run):
             for i, name in enumerate(names)}
 
 
-def run_litert_js(model_path, images, *, accelerators=ACCELERATORS, threads=1, warmup=3,
-                  repeats=20, tools=None, timeout=180):
+def run_litert_js(model_path, images, *, accelerators=ACCELERATORS, threads=1,
+                  threaded_build=None, warmup=3, repeats=20, tools=None, timeout=180):
     """Runs `model_path` on each of `accelerators` in one Chromium page.
 
     Args:
@@ -51,13 +51,14 @@ def run_litert_js(model_path, images, *, accelerators=ACCELERATORS, threads=1, w
         accelerators: of `ACCELERATORS`; WebGPU runs where Chromium gives an adapter.
         threads: wasm threads; above 1, LiteRT.js' threaded build (the page is
             cross-origin isolated).
+        threaded_build: load the threaded build (default: whether `threads` > 1).
         warmup, repeats: runs before and within the latency samples (first image).
         tools: `WebTools` (default: `find_web_tools()`).
         timeout: seconds for the page.
 
     Returns:
         `{"page": {...}, "runs": {accelerator: {...}}}`: the page's facts
-        (`adapter`, `cross_origin_isolated`, `console`, `page_errors`, `failure`)
+        (`adapter`, `cross_origin_isolated`, `relaxed_simd`, `console`, `page_errors`, `failure`)
         and per accelerator `error` or `unavailable` (why it did not run),
         `fully_accelerated`, `outputs` (`{name: (N, ...) float32}`), `run_ms`
         and `total_ms` (samples: `run()` alone, and with the outputs read back).
@@ -75,7 +76,8 @@ def run_litert_js(model_path, images, *, accelerators=ACCELERATORS, threads=1, w
         images.tofile(os.path.join(tmp, "inputs.bin"))
         config = {"model": "/data/model.tflite", "inputs": "/data/inputs.bin",
                   "shape": list(images.shape), "accelerators": list(accelerators),
-                  "threads": threads, "warmup": warmup, "repeats": repeats}
+                  "threads": threads, "warmup": warmup, "repeats": repeats,
+                  "threaded_build": threads > 1 if threaded_build is None else threaded_build}
         with open(os.path.join(tmp, "config.json"), "w") as f:
             json.dump(config, f)
         with StaticServer({"/": APP_DIR, "/data/": tmp, **litert_js_routes(tools)}) as server:
@@ -84,6 +86,7 @@ def run_litert_js(model_path, images, *, accelerators=ACCELERATORS, threads=1, w
     result = page["result"] or {}
     facts = {"adapter": result.get("adapter"),
              "cross_origin_isolated": result.get("cross_origin_isolated"),
+             "relaxed_simd": result.get("relaxed_simd"),
              "user_agent": result.get("user_agent"), "console": page["console"],
              "page_errors": page["page_errors"],
              "failure": page["failure"] or result.get("error"),

@@ -131,7 +131,8 @@ def run_browser(model_path, *, images=None, pixel_range=(0.0, 1.0), accelerators
         return CheckResult("browser_run", UNAVAILABLE, message=str(error))
     page, runs = found["page"], found["runs"]
     details = {"litert_js": page["litert_js"], "adapter": page["adapter"],
-               "cross_origin_isolated": page["cross_origin_isolated"], "threads": threads,
+               "cross_origin_isolated": page["cross_origin_isolated"],
+               "relaxed_simd": page["relaxed_simd"], "threads": threads,
                "console_warnings": console_warnings(page["console"]),
                "page_errors": page["page_errors"], "io_problems": io_problems,
                "inputs": "given images" if real_inputs else "random inputs",

@@ -2,9 +2,9 @@
 // inputs through LiteRT.js on each accelerator and sets window.kerasPsaCheck to the raw
 // outputs (base64 float32), whether each model is fully accelerated, and latencies.
 // Judging is Python's job. Config (JSON at ?config=URL): {model, inputs, shape,
-// accelerators, threads, warmup, repeats}.
+// accelerators, threads, threaded_build, warmup, repeats}.
 import { compileModel, loadRuntime, runOnce, webgpuAdapterInfo } from './litert_runtime.js';
-import { Tensor } from './litert/core/dist/index.js';
+import { supportsFeature, Tensor } from './litert/core/dist/index.js';
 
 function toBase64(floats) {
   const bytes = new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength);
@@ -69,9 +69,10 @@ async function main() {
   const config = await (await fetch(new URLSearchParams(location.search).get('config'))).json();
   const result = {
     cross_origin_isolated: self.crossOriginIsolated, user_agent: navigator.userAgent,
-    adapter: await webgpuAdapterInfo(), runs: {},
+    adapter: await webgpuAdapterInfo(), relaxed_simd: await supportsFeature('relaxedSimd'),
+    runs: {},
   };
-  await loadRuntime({ threads: config.threads > 1 });
+  await loadRuntime({ threads: config.threaded_build ?? config.threads > 1 });
   const bytes = new Uint8Array(await (await fetch(config.model)).arrayBuffer());
   const all = new Float32Array(await (await fetch(config.inputs)).arrayBuffer());
   const size = config.shape.slice(1).reduce((a, b) => a * b, 1);
