@@ -1,4 +1,4 @@
-"""Runs a `.tflite` file on LiteRT.js in headless Chromium, on given float32 inputs."""
+"""Runs a `.tflite` file on LiteRT.js in headless Chromium, on given inputs."""
 
 import base64
 import json
@@ -14,6 +14,8 @@ from keras_psa.web.web_setup import find_web_tools
 
 APP_DIR = os.path.join(os.path.dirname(__file__), "app")
 ACCELERATORS = ("wasm", "webgpu")
+# Input dtypes LiteRT.js takes from JavaScript typed arrays (2.5.3).
+INPUT_DTYPES = ("float32", "uint8", "int32")
 
 
 def litert_js_routes(tools):
@@ -47,7 +49,8 @@ def run_litert_js(model_path, images, *, accelerators=ACCELERATORS, threads=1,
 
     Args:
         model_path: a `.tflite` file.
-        images: float32 `(N, H, W, C)`, one model input each.
+        images: `(N, H, W, C)` in the model's input dtype (float32, uint8 or int32),
+            one model input each.
         accelerators: of `ACCELERATORS`; WebGPU runs where Chromium gives an adapter.
         threads: wasm threads; above 1, LiteRT.js' threaded build (the page is
             cross-origin isolated).
@@ -69,12 +72,16 @@ def run_litert_js(model_path, images, *, accelerators=ACCELERATORS, threads=1,
                              f"Received: {accelerator!r}")
     if threads < 1:
         raise ValueError(f"`threads` must be >= 1. Received: threads={threads}")
-    images = np.ascontiguousarray(images, dtype=np.float32)
+    images = np.ascontiguousarray(images)
+    if images.dtype.name not in INPUT_DTYPES:
+        raise ValueError(f"`images` must be of {INPUT_DTYPES}, the model's input dtype. "
+                         f"Received: dtype={images.dtype}")
     tools = tools or find_web_tools()
     with tempfile.TemporaryDirectory(prefix="keras_psa_litert_js_") as tmp:
         shutil.copyfile(model_path, os.path.join(tmp, "model.tflite"))
         images.tofile(os.path.join(tmp, "inputs.bin"))
         config = {"model": "/data/model.tflite", "inputs": "/data/inputs.bin",
+                  "dtype": images.dtype.name,
                   "shape": list(images.shape), "accelerators": list(accelerators),
                   "threads": threads, "warmup": warmup, "repeats": repeats,
                   "threaded_build": threads > 1 if threaded_build is None else threaded_build}

@@ -33,6 +33,7 @@ def app_config(model_path, pixel_range=None):
     from keras_psa.export.checks.browser_run import WEB_VARIANT
     from keras_psa.export.checks.browser_run import web_io_problems
     from keras_psa.export.metadata import read_metadata
+    from keras_psa.export.tflite.litert_runner import make_interpreter
     from keras_psa.export.tflite.output_kind import HEATMAPS
     from keras_psa.export.tflite.output_kind import output_kind
     from keras_psa.export.tflite.tflite_graph import TFLiteGraph
@@ -40,9 +41,9 @@ def app_config(model_path, pixel_range=None):
     graph = TFLiteGraph.from_file(model_path)
     problems = web_io_problems(graph)
     if problems:
-        raise ValueError(f"`model` must have float32 input and output for LiteRT.js, which has "
-                         f"no int8 tensors in JavaScript: {'; '.join(problems)}. {WEB_VARIANT}. "
-                         f"Received: model={model_path}")
+        raise ValueError(f"`model` must have float32 (or uint8) input and float32 output for "
+                         f"LiteRT.js, which has no int8 tensors in JavaScript: "
+                         f"{'; '.join(problems)}. {WEB_VARIANT}. Received: model={model_path}")
     if len(graph.inputs) != 1 or len(graph.inputs[0].shape) != 4 or graph.inputs[0].shape[3] != 3:
         raise ValueError("`model` must take one RGB image (1, H, W, 3). Received: inputs "
                          f"{[list(t.shape) for t in graph.inputs]} in {model_path}")
@@ -52,6 +53,8 @@ def app_config(model_path, pixel_range=None):
         raise ValueError(f"`pixel_range` must be given: {model_path} has no input range in its "
                          "metadata (0 255 for keras_psa's models). Received: pixel_range=None")
     _, height, width, _ = (int(d) for d in graph.inputs[0].shape)
+    (details,) = make_interpreter(model_path).get_input_details()
+    scale, zero_point = details["quantization"]
     channels = int(graph.outputs[0].shape[-1])
     names = list(metadata.labels or []) if metadata is not None else []
     if len(names) != channels:
@@ -60,7 +63,9 @@ def app_config(model_path, pixel_range=None):
     config = {"kind": kind, "model": "model.tflite",
               "title": (metadata.name if metadata is not None and metadata.name else
                         os.path.basename(model_path)),
-              "input": {"height": height, "width": width, "range": list(pixel_range)}}
+              "input": {"height": height, "width": width, "range": list(pixel_range),
+                        "dtype": graph.inputs[0].dtype.lower(),
+                        "quantization": [float(scale), int(zero_point)]}}
     if kind == HEATMAPS:
         names = [name if not name.startswith("class ") else f"joint {i}"
                  for i, name in enumerate(names)]
@@ -72,7 +77,8 @@ def write_web_app(model_path, output_dir, *, images=(), pixel_range=None, tools=
     """Writes the web app of `model_path` into `output_dir` and returns its files.
 
     Args:
-        model_path: a `.tflite` with one RGB input and float32 input and output.
+        model_path: a `.tflite` with one RGB input (float32, or uint8 camera frames) and
+            float32 output.
         output_dir: the folder (created; the app's files in it are replaced, others kept).
         images: image files copied beside the page (for `?image=NAME`).
         pixel_range: the input's value range (default: the file's metadata).

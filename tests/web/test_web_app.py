@@ -43,7 +43,8 @@ def test_the_folder_holds_the_page_litert_js_and_the_model_with_its_names(app):
         assert (site / name).is_file(), name
     config = json.loads((site / "model.json").read_text())
     assert config["class_names"] == ["background", "ink", "paper", "edge"]
-    assert config["input"] == {"height": SIZE, "width": SIZE, "range": list(PIXEL_RANGE)}
+    assert config["input"] == {"height": SIZE, "width": SIZE, "range": list(PIXEL_RANGE),
+                               "dtype": "float32", "quantization": [0.0, 0]}
     assert "cdn" not in (site / "index.html").read_text().lower()
 
 

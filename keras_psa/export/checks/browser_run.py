@@ -31,6 +31,8 @@ from keras_psa.export.conversion.quantization_mode import infer_quantization_mod
 from keras_psa.export.tflite.latency import measure_latency
 from keras_psa.export.tflite.litert_runner import make_interpreter
 from keras_psa.export.tflite.output_kind import output_kind
+from keras_psa.export.tflite.quantized_io import to_float_output
+from keras_psa.export.tflite.quantized_io import to_model_input
 from keras_psa.export.tflite.tflite_graph import TFLiteGraph
 
 # LiteRT.js' tensors in JavaScript (2.5.3): a file with other I/O types cannot be opened.
@@ -64,12 +66,14 @@ def console_warnings(console):
 
 
 def _python_outputs(model_path, images, threads):
-    """The file on Python LiteRT's CPU (XNNPACK), one run per image, by output name."""
+    """The file on Python LiteRT's CPU (XNNPACK), one run per float image (quantized for a
+    quantized input), by output name, dequantized to float32."""
     interpreter = make_interpreter(model_path, num_threads=threads)
     runner = interpreter.get_signature_runner()
-    (name,) = runner.get_input_details()
-    runs = [runner(**{name: image[None]}) for image in images]
-    return {key: np.concatenate([run[key] for run in runs]).astype(np.float32)
+    ((name, details),) = runner.get_input_details().items()
+    outputs = runner.get_output_details()
+    runs = [runner(**{name: to_model_input(image[None], details)}) for image in images]
+    return {key: np.concatenate([to_float_output(run[key], outputs[key]) for run in runs])
             for key in runs[0]}
 
 
@@ -88,8 +92,8 @@ def run_browser(model_path, *, images=None, pixel_range=(0.0, 1.0), accelerators
     each with the file on Python LiteRT's CPU.
 
     Args:
-        model_path: a `.tflite` file with float32 input and output (LiteRT.js has no
-            int8 tensors in JavaScript).
+        model_path: a `.tflite` file with float32 (or uint8) input and float32 output
+            (LiteRT.js has no int8 tensors in JavaScript).
         images: real images `(N, H, W, C)` in the model's range; default one random
             image in `pixel_range` (an int8 file's labels are then "not judged").
         pixel_range: range of the random default input.
@@ -115,6 +119,7 @@ def run_browser(model_path, *, images=None, pixel_range=(0.0, 1.0), accelerators
         beside Python LiteRT's.
     """
     from keras_psa.web import WebSetupError
+    from keras_psa.web.litert_js_run import INPUT_DTYPES
     from keras_psa.web.litert_js_run import run_litert_js
 
     model_path = os.path.abspath(os.fspath(model_path))
@@ -125,10 +130,16 @@ def run_browser(model_path, *, images=None, pixel_range=(0.0, 1.0), accelerators
     images = np.asarray(images, np.float32)
     io_problems = web_io_problems(graph)
     try:
-        found = run_litert_js(model_path, images, accelerators=accelerators, threads=threads,
+        (input_details,) = make_interpreter(model_path).get_input_details()
+        inputs = to_model_input(images, input_details)
+        if inputs.dtype.name not in INPUT_DTYPES:  # the page then says why it cannot open it
+            inputs = images
+        found = run_litert_js(model_path, inputs, accelerators=accelerators, threads=threads,
                               warmup=warmup, repeats=repeats, tools=tools, timeout=timeout)
     except WebSetupError as error:
         return CheckResult("browser_run", UNAVAILABLE, message=str(error))
+    except RuntimeError as error:  # the driver or Chromium crashed, or timed out
+        return CheckResult("browser_run", FAILED, message=str(error))
     page, runs = found["page"], found["runs"]
     details = {"litert_js": page["litert_js"], "adapter": page["adapter"],
                "cross_origin_isolated": page["cross_origin_isolated"],

@@ -30,7 +30,8 @@ async function compile(config) {
 
 async function run(config, compiled, source, width, height) {
   const { input } = config;
-  const data = imageToInput(source, input.width, input.height, input.range);
+  const data = imageToInput(source, input.width, input.height, input.range, input.dtype,
+                            input.quantization);
   const start = performance.now();
   const [output] = await runOnce(compiled.model, data, [1, input.height, input.width, 3]);
   const ms = performance.now() - start;

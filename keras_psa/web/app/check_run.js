@@ -1,7 +1,7 @@
-// The page behind `keras-psa-check --browser` and the web benchmark: runs given float32
-// inputs through LiteRT.js on each accelerator and sets window.kerasPsaCheck to the raw
+// The page behind `keras-psa-check --browser` and the web benchmark: runs given inputs
+// (the model's input dtype) through LiteRT.js on each accelerator and sets window.kerasPsaCheck to the raw
 // outputs (base64 float32), whether each model is fully accelerated, and latencies.
-// Judging is Python's job. Config (JSON at ?config=URL): {model, inputs, shape,
+// Judging is Python's job. Config (JSON at ?config=URL): {model, inputs, dtype, shape,
 // accelerators, threads, threaded_build, warmup, repeats}.
 import { compileModel, loadRuntime, runOnce, webgpuAdapterInfo } from './litert_runtime.js';
 import { supportsFeature, Tensor } from './litert/core/dist/index.js';
@@ -74,7 +74,8 @@ async function main() {
   };
   await loadRuntime({ threads: config.threaded_build ?? config.threads > 1 });
   const bytes = new Uint8Array(await (await fetch(config.model)).arrayBuffer());
-  const all = new Float32Array(await (await fetch(config.inputs)).arrayBuffer());
+  const Typed = { float32: Float32Array, uint8: Uint8Array, int32: Int32Array }[config.dtype];
+  const all = new Typed(await (await fetch(config.inputs)).arrayBuffer());
   const size = config.shape.slice(1).reduce((a, b) => a * b, 1);
   const images = Array.from({ length: config.shape[0] }, (_, i) => all.subarray(i * size, (i + 1) * size));
   for (const accelerator of config.accelerators) {

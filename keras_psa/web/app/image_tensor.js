@@ -1,8 +1,9 @@
 // Pre- and post-processing role: an image to the model's input, outputs to labels or keypoints.
 // The Python side (keras_psa.export.checks.task_criteria) decodes the same way.
 
-// The image stretched to the model's input size, RGB, scaled from 0..255 to `range`.
-export function imageToInput(source, width, height, range) {
+// The image stretched to the model's input size, RGB, scaled from 0..255 to `range`; for a
+// uint8 input (camera frames) quantized with the input's [scale, zeroPoint].
+export function imageToInput(source, width, height, range, dtype = 'float32', quantization = [0, 0]) {
   const canvas = document.createElement('canvas');
   canvas.width = width;
   canvas.height = height;
@@ -12,13 +13,16 @@ export function imageToInput(source, width, height, range) {
   const pixels = context.getImageData(0, 0, width, height).data;
   const [low, high] = range;
   const scale = (high - low) / 255;
-  const input = new Float32Array(width * height * 3);
+  const float = new Float32Array(width * height * 3);
   for (let i = 0, j = 0; i < pixels.length; i += 4, j += 3) {
-    input[j] = low + pixels[i] * scale;
-    input[j + 1] = low + pixels[i + 1] * scale;
-    input[j + 2] = low + pixels[i + 2] * scale;
+    float[j] = low + pixels[i] * scale;
+    float[j + 1] = low + pixels[i + 1] * scale;
+    float[j + 2] = low + pixels[i + 2] * scale;
   }
-  return input;
+  if (dtype !== 'uint8') return float;
+  const [step, zeroPoint] = quantization;
+  // Uint8Array clamps to 0..255; Math.round like numpy's round for these values.
+  return Uint8Array.from(float, (v) => Math.round(v / step) + zeroPoint);
 }
 
 // The class index of each pixel of an (H, W, C) score map, row-major.
