@@ -52,7 +52,8 @@ def main(argv=None):
 
     os.makedirs(args.output_dir, exist_ok=True)
     paths = build_files(args.output_dir, args.size, args.calibration)
-    image = np.random.default_rng(0).uniform(0, 255, (1, args.size, args.size, 3))
+    image = np.random.default_rng(0).uniform(0, 255, (1, args.size, args.size, 3)).astype(
+        np.float32)
     configs = [(mode, threads) for threads in args.threads for mode in paths]
     samples = {config: {"python": [], "browser": [], "browser_run": [], "ratio": []}
                for config in configs}

@@ -39,8 +39,8 @@ from keras_psa.export.tflite.tflite_graph import TFLiteGraph
 WEB_DTYPES = ("FLOAT32", "INT32", "UINT8")
 _UNSUPPORTED_TYPE = re.compile(r"Element type \w+ is not supported")
 WEB_VARIANT = ("the web variant of an int8 file has float32 input and output (int8 inside): "
-               "keras-psa-convert MODEL --quantization int8 without --int8-io and "
-               "--input-dtype uint8, or the QAT run's *_xnnpack.tflite")
+               "keras-psa-convert MODEL --quantization int8 without --int8-io, or the QAT "
+               "run's *_xnnpack.tflite")
 # Messages of LiteRT.js' wasm that are not about the file: it looks for NPU plugins.
 _BENIGN = ("NPU accelerator could not be loaded",)
 
