@@ -1,9 +1,11 @@
 # The two set-up commands of the README: `make demo` and `make test`. Each
 # creates .venv from the project's own files on first use, and
-# .venv-mediapipe (MediaPipe Tasks, which cannot share .venv; docs/mediapipe.md).
+# .venv-mediapipe (MediaPipe Tasks, which cannot share .venv; docs/mediapipe.md),
+# and node_modules (LiteRT.js and playwright-core for the browser runs; docs/web.md).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+NODE_STAMP := node_modules/.installed
 
 .PHONY: demo test lint clean
 
@@ -14,12 +16,15 @@ $(BIN)/.installed: setup.py
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-demo: $(BIN)/.installed
+$(NODE_STAMP): package.json package-lock.json
+	bash scripts/install_web_tools.sh
+
+demo: $(BIN)/.installed $(NODE_STAMP)
 	bash scripts/install_swiftshader.sh
 	bash scripts/setup_mediapipe_env.sh $(PYTHON)
 	$(BIN)/python examples/pipeline.py --output-dir runs/pipeline
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed $(NODE_STAMP)
 	bash scripts/install_swiftshader.sh
 	bash scripts/setup_mediapipe_env.sh $(PYTHON)
 	bash scripts/run_tests.sh $(BIN)
@@ -28,4 +33,4 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .venv-mediapipe *.egg-info
+	rm -rf $(VENV) .venv-mediapipe node_modules *.egg-info

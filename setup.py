@@ -25,6 +25,8 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.11",
     packages=find_packages(include=["keras_psa", "keras_psa.*"]),
+    # The web page's ES modules and the Node driver (keras_psa.web).
+    package_data={"keras_psa.web": ["app/*.html", "app/*.js", "driver/*.mjs"]},
     install_requires=[
         "tensorflow~=2.21.0",
         "keras>=3.15,<4",
@@ -36,6 +38,7 @@ setup(
         "console_scripts": [
             "keras-psa-convert=keras_psa.cli.convert:main",
             "keras-psa-check=keras_psa.cli.check:main",
+            "keras-psa-web=keras_psa.cli.web:main",
             "keras-psa-benchmark=keras_psa.cli.benchmark:main",
             "keras-psa-train=keras_psa.cli.train:main",
             "keras-psa-qat=keras_psa.cli.qat:main",

@@ -203,8 +203,7 @@ def _verdicts(args, folder, train_summary, qat_summary, float_reports):
     from keras_psa.export.checks.shipping_verdict import file_verdict
     from keras_psa.quantization.qat_files import FILE_NAMES
 
-    checks = dict(qat_summary["checks"],
-                  **{name: report["checks"] for name, report in float_reports.items()})
+    checks = _all_checks(args, folder, qat_summary, float_reports)
     if args.task == "keypoints":
         scores = qat_summary["val_keypoints"]
         by_file = {key: scores.get(name) for key, name in FILE_NAMES.items()}
@@ -220,6 +219,37 @@ def _verdicts(args, folder, train_summary, qat_summary, float_reports):
     return [file_verdict(spec, checks[spec[0]], by_file[spec[0]],
                          reference_score=mean_iou[_reference(spec[0])])
             for spec in SHIPPED_FILES + COMPARISON_FILES if spec[0] in checks]
+
+
+def _all_checks(args, folder, qat_summary, float_reports):
+    """Every file's checks: the QAT stage's, the float files' reports and, for segmentation,
+    the shipped files in a web page (`_browser_checks`)."""
+    checks = dict(qat_summary["checks"],
+                  **{name: report["checks"] for name, report in float_reports.items()})
+    if args.task == "segmentation":
+        for key, check in _browser_checks(args, folder).items():
+            checks[key] = [*checks.get(key, []), check]
+    return checks
+
+
+def _browser_checks(args, folder):
+    """The shipped files on LiteRT.js in headless Chromium (wasm and WebGPU) vs Python
+    LiteRT, on 8 validation images (`keras-psa-check --browser`); kept in
+    browser_checks.json."""
+    path = os.path.join(folder, "browser_checks.json")
+    if os.path.isfile(path):
+        with open(path) as file:
+            return json.load(file)
+    from keras_psa.data import validation_examples
+    from keras_psa.export import run_browser
+    from keras_psa.export.checks.shipping_verdict import SHIPPED_FILES
+
+    images = validation_examples(args.dataset, int(args.image_size), count=8)[0]
+    found = {key: run_browser(os.path.join(folder, file), images=images).to_dict()
+             for key, file, *_ in SHIPPED_FILES if os.path.isfile(os.path.join(folder, file))}
+    with open(path, "w") as file:
+        json.dump(found, file, indent=2, default=str)
+    return found
 
 
 def _reference(file_key):
@@ -425,8 +455,7 @@ def _report(args, folder, timings, train_summary, qat_summary, float_reports):
     ]
     lines += ["", "## Device checks", "", GPU_ARITHMETIC_NOTE, "",
               "| model | check | status | result |", "|---|---|---|---|"]
-    all_checks = dict(qat_summary["checks"],
-                      **{name: report["checks"] for name, report in float_reports.items()})
+    all_checks = _all_checks(args, folder, qat_summary, float_reports)
     for name, found in all_checks.items():
         lines += [f"| {name} | {c['name']} | {c['status']} | {c['message']} |" for c in found]
     for name, found in all_checks.items():

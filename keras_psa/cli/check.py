@@ -1,5 +1,5 @@
 """Checks a .tflite model: GPU delegate (static rules and a real run), fp16 as phone GPUs
-compute, XNNPACK, parity.
+compute, XNNPACK, parity, and the same file in a web page (LiteRT.js in headless Chromium).
 
 The real GPU run (--gpu) computes in fp32 where no GPU is present (SwiftShader has no
 shaderFloat16); --gpu-fp16 stands for a phone GPU's fp16: the file on XNNPACK forced to
@@ -8,13 +8,16 @@ fp16 vs fp32, and a range audit of its fp32 intermediates.
 Exit code 0 only when every requested check passes; 1 when one fails (each
 offending op is named with the reason); 3 when a check could not run here (no
 Vulkan device for the GPU run; a failure instead when the env var CI is set);
-4 when an int8 file was compared on random images, which cannot judge its
+LiteRT.js cannot open a file with int8 input or output: --browser is then
+"unavailable" (exit 3) and names the file's web variant. 4 when an int8 file
+was compared on random images, which cannot judge its
 labels or keypoints (pass --images). The rules: keras_psa.export.checks.task_criteria.
 
 Examples:
     keras-psa-check model.tflite --gpu --xnnpack
     keras-psa-check model_int8.tflite --xnnpack --reference model.keras --images digits
     keras-psa-check model.tflite --gpu-fp16 --images shapes --pixel-range 0 255
+    keras-psa-check model_int8.tflite --browser --images digits
 """
 
 import argparse
@@ -47,13 +50,17 @@ def parse_args(argv=None):
                         help="with --gpu: only the static rules, no real run")
     parser.add_argument("--xnnpack", action="store_true",
                         help="every op delegated to XNNPACK on CPU")
+    parser.add_argument("--browser", action="store_true",
+                        help="the file on LiteRT.js in headless Chromium (wasm, and WebGPU "
+                             "where Chromium gives an adapter) vs Python LiteRT's CPU on the "
+                             "same images; needs node and `npm ci` (make does) and chromium")
     parser.add_argument("--reference", metavar="MODEL.keras",
                         help="Keras model (.keras/.h5/SavedModel) to compare outputs with")
     parser.add_argument("--num-inputs", type=int, default=4,
-                        help="inputs for --reference and --gpu-fp16 (default 4); the GPU "
-                             "run takes the first")
-    add_image_arguments(parser, "for --reference, --gpu and --gpu-fp16 (an int8 file's labels "
-                        "or keypoints are judged on real images only)",
+                        help="inputs for --reference, --gpu-fp16 and --browser (default 4); "
+                             "the GPU run takes the first")
+    add_image_arguments(parser, "for --reference, --gpu, --gpu-fp16 and --browser (an int8 "
+                        "file's labels or keypoints are judged on real images only)",
                         "read from the Rescaling at the reference model's input, else from "
                         "the file's metadata; required for other models")
     parser.add_argument("--unsafe-load", action="store_true",
@@ -67,8 +74,9 @@ def parse_args(argv=None):
                         help="also write <model>.report.json/.md beside the model")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
-    if not (args.gpu or args.gpu_fp16 or args.xnnpack or args.reference):
-        parser.error("request at least one check: --gpu, --gpu-fp16, --xnnpack or --reference")
+    if not (args.gpu or args.gpu_fp16 or args.xnnpack or args.reference or args.browser):
+        parser.error("request at least one check: --gpu, --gpu-fp16, --xnnpack, --browser or "
+                     "--reference")
     if args.num_inputs < 1:
         parser.error(f"--num-inputs must be >= 1. Received: {args.num_inputs}")
     validate_pixel_range(parser, args)
@@ -100,6 +108,10 @@ def run_checks(args):
         checks.append(_gpu_fp16(args, pixel_range, images))
     if args.xnnpack:
         checks.append(export.check_xnnpack_delegation(args.model, num_threads=args.threads))
+    if args.browser:
+        checks.append(export.run_browser(args.model, images=images,
+                                         pixel_range=pixel_range or (0.0, 1.0),
+                                         tolerance=args.tolerance, threads=args.threads))
     if reference is not None:
         checks.append(export.check_keras_parity(reference, args.model,
                                                 num_inputs=args.num_inputs,

@@ -88,10 +88,12 @@ def parse_args(argv=None):
                         help="segmenter metadata: activation MediaPipe applies to the output "
                              "for its confidence masks (default none: the logits)")
     parser.add_argument("--checks", nargs="*", default=["gpu-static", "xnnpack", "parity"],
-                        choices=["gpu-static", "gpu", "gpu-fp16", "xnnpack", "parity"],
+                        choices=["gpu-static", "gpu", "gpu-fp16", "xnnpack", "parity", "browser"],
                         help="checks for the report (default gpu-static xnnpack parity; "
                              "'gpu' adds the real GPU-accelerator run, fp32 on SwiftShader; "
-                             "'gpu-fp16' the fp16 emulation and range audit of phone GPUs)")
+                             "'gpu-fp16' the fp16 emulation and range audit of phone GPUs; "
+                             "'browser' the file on LiteRT.js in headless Chromium vs Python "
+                             "LiteRT, as keras-psa-check --browser)")
     parser.add_argument("--unsafe-load", action="store_true",
                         help="load the model even if that runs Python code stored in it (a "
                              "Lambda layer); only for files you trust. Default: refused")
@@ -177,6 +179,9 @@ def main(argv=None):
                                             pixel_range=pixel_range or (0.0, 1.0)))
     if "xnnpack" in args.checks:
         checks.append(export.check_xnnpack_delegation(args.output))
+    if "browser" in args.checks:
+        checks.append(export.run_browser(args.output, images=images,
+                                         pixel_range=pixel_range or (0.0, 1.0)))
     if "parity" in args.checks and model is not None:
         if args.output_stride is not None:  # compare with the model cut the same way
             from keras_psa.export.conversion.output_stride import cut_before_final_upsampling

@@ -13,6 +13,7 @@ require_tensorflow_backend("keras_psa.export", error=ImportError)
 
 # ruff: isort: split
 
+from keras_psa.export.checks.browser_run import run_browser
 from keras_psa.export.checks.check_result import CheckResult
 from keras_psa.export.checks.gpu_accelerator import run_gpu_accelerator
 from keras_psa.export.checks.gpu_compatibility import check_gpu_compatibility
@@ -59,6 +60,7 @@ __all__ = [
     "inspect_model",
     "read_metadata",
     "representative_images",
+    "run_browser",
     "run_gpu_accelerator",
     "run_tflite",
     "select_float_nodes",

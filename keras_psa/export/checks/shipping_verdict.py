@@ -54,7 +54,11 @@ CRITERIA = {
     "keras_parity": "labels / keypoints = the reference Keras model's on real images (float "
                     "files also: max rel. error within the mode's tolerance)",
     "val_score": "validation score as good as the reference Keras model's",
+    "browser_run": "in a web page (LiteRT.js in headless Chromium, wasm and WebGPU): labels / "
+                   "keypoints = Python LiteRT's CPU on real images",
 }
+# Checks that count and get a column only where they ran (they need Node and Chromium).
+WHERE_RUN = ("browser_run",)
 
 
 @dataclasses.dataclass
@@ -143,6 +147,11 @@ def file_verdict(spec, checks, mean_iou=None, keypoints=None, reference_score=No
             reasons[name] = check["message"]
     for name, why in not_applicable.items():
         statuses[name], reasons[name] = "n/a", why
+    for name in WHERE_RUN:
+        if name in by_name:
+            statuses[name] = by_name[name]["status"]
+            if statuses[name] != "passed":
+                reasons[name] = by_name[name]["message"]
     parity = by_name.get("keras_parity", {}).get("details", {})
     gpu_labels = by_name.get("gpu_run", {}).get("details", {}).get("label_agreement") or {}
     gpu_values = [v for v in gpu_labels.values() if v is not None]
@@ -169,7 +178,8 @@ def verdict_table(verdicts, task="segmentation"):
     if task not in ("segmentation", "keypoints"):
         raise ValueError("`task` must be 'segmentation' or 'keypoints'. "
                          f"Received: task={task!r}")
-    names = list(CRITERIA)
+    names = [name for name in CRITERIA
+             if name not in WHERE_RUN or any(name in v.checks for v in verdicts)]
     if task == "segmentation":
         figures = ("val mean IoU (reference)", "labels = reference", "GPU labels = CPU")
     else:
@@ -188,7 +198,7 @@ def verdict_table(verdicts, task="segmentation"):
         lines.append(f"| `{v.file}` | {v.target} | {' | '.join(cells)} | "
                      + " | ".join(_MARKS[v.checks.get(n)] for n in names) + f" | {v.verdict} |")
     lines += ["", "Checks:", ""]
-    lines += [f"- `{name}`: {text}" for name, text in CRITERIA.items()]
+    lines += [f"- `{name}`: {CRITERIA[name]}" for name in names]
     lines += ["", "Rules (`keras_psa.export.checks.task_criteria`):", "", *criteria_lines()]
     notes = [f"- `{v.file}` / `{name}`: {why}" for v in verdicts
              for name, why in v.reasons.items()]

@@ -130,3 +130,16 @@ def test_a_heatmap_file_is_judged_by_oks_ap_and_keypoint_shift():
 def test_verdict_table_refuses_an_unknown_task():
     with pytest.raises(ValueError, match="`task` must be"):
         verdict_table([], task="depth")
+
+
+def test_the_browser_column_appears_and_counts_only_where_the_browser_check_ran():
+    without = file_verdict(SPECS["float32"], _all_passed(), mean_iou=0.61, reference_score=0.61)
+    assert "browser_run" not in without.checks
+    assert "browser_run" not in verdict_table([without])
+    failed = _all_passed(browser_run=_check("browser_run", "failed", "webgpu: labels 97.1%"))
+    verdict = file_verdict(SPECS["float32"], failed, mean_iou=0.61, reference_score=0.61)
+    assert verdict.verdict == "criteria failed: browser_run"
+    table = verdict_table([verdict, without])
+    assert "| browser_run |" in table and "webgpu: labels 97.1%" in table
+    # A file the browser check did not run on shows "not run" in that column.
+    assert table.count("not run") >= 1
