@@ -22,8 +22,9 @@ from keras_psa.export.checks.check_result import CheckResult
 from keras_psa.export.checks.error_measures import relative_error
 from keras_psa.export.checks.gpu_accelerator import default_inputs
 from keras_psa.export.checks.gpu_compatibility import check_gpu_compatibility
+from keras_psa.export.checks.task_criteria import combine
 from keras_psa.export.checks.task_criteria import figures_by_name
-from keras_psa.export.checks.task_criteria import judge_agreement
+from keras_psa.export.checks.task_criteria import judge_output
 from keras_psa.export.checks.task_criteria import task_figures
 from keras_psa.export.checks.xnnpack_delegation import check_xnnpack_delegation
 from keras_psa.export.conversion.quantization_mode import GPU_TOLERANCE
@@ -65,10 +66,10 @@ def console_warnings(console):
     return found
 
 
-def _python_outputs(model_path, images, threads):
-    """The file on Python LiteRT's CPU (XNNPACK), one run per float image (quantized for a
-    quantized input), by output name, dequantized to float32."""
-    interpreter = make_interpreter(model_path, num_threads=threads)
+def _python_outputs(model_path, images, threads, xnnpack=True):
+    """The file on Python LiteRT's CPU (XNNPACK, or its builtin kernels), one run per float
+    image (quantized for a quantized input), by output name, dequantized to float32."""
+    interpreter = make_interpreter(model_path, num_threads=threads, xnnpack=xnnpack)
     runner = interpreter.get_signature_runner()
     ((name, details),) = runner.get_input_details().items()
     outputs = runner.get_output_details()
@@ -164,13 +165,16 @@ def run_browser(model_path, *, images=None, pixel_range=(0.0, 1.0), accelerators
     tolerance = tolerance or GPU_TOLERANCE[mode]
     input_size = tuple(int(d) for d in images.shape[1:3])
     expected = _python_outputs(os.fspath(reference_path or model_path), images, threads)
+    # The floor: the reference on TFLite's builtin kernels, the other trusted CPU backend.
+    builtin = _python_outputs(os.fspath(reference_path or model_path), images, threads,
+                              xnnpack=False)
     python_ms = measure_latency([model_path], num_threads=threads, warmup=warmup,
                                 runs=repeats)[model_path]["median_ms"]
     details.update(python_median_ms=python_ms, output_kind=kind, tolerance=tolerance)
     statuses, parts = [], []
     for name, run in runs.items():
-        status, found_ = _judge(model_path, name, run, expected, kind, mode, tolerance,
-                                real_inputs, input_size)
+        status, found_ = _judge(model_path, name, run, expected, builtin, kind, mode,
+                                tolerance, real_inputs, input_size)
         details["accelerators"][name] = found_
         statuses.append(status)
         parts.append(f"{name}: {found_['summary']}")
@@ -182,8 +186,10 @@ def run_browser(model_path, *, images=None, pixel_range=(0.0, 1.0), accelerators
     return CheckResult("browser_run", status, details=details, message=message)
 
 
-def _judge(model_path, name, run, expected, kind, mode, tolerance, real_inputs, input_size):
-    """`(status, facts)` of one accelerator's run against Python LiteRT's outputs."""
+def _judge(model_path, name, run, expected, builtin, kind, mode, tolerance, real_inputs,
+           input_size):
+    """`(status, facts)` of one accelerator's run against Python LiteRT's outputs, by the
+    one rule (`task_criteria.judge_output`) beside the floor of the builtin kernels."""
     if run.get("unavailable"):
         return UNAVAILABLE, {"status": UNAVAILABLE, "summary": f"not run ({run['unavailable']})"}
     if run.get("error"):
@@ -193,7 +199,7 @@ def _judge(model_path, name, run, expected, kind, mode, tolerance, real_inputs, 
              "fallback_ops": [] if run["fully_accelerated"] else _fallback_ops(model_path, name),
              "median_run_ms": float(np.median(run["run_ms"])),
              "median_total_ms": float(np.median(run["total_ms"]))}
-    failures, passes, not_judged, figures = [], [], [], {}
+    verdicts, figures, floors = [], {}, {}
     for output, actual in run["outputs"].items():
         if output not in expected or expected[output].shape != actual.shape:
             raise ValueError(f"`reference_path` must have the outputs of the file checked: "
@@ -201,25 +207,23 @@ def _judge(model_path, name, run, expected, kind, mode, tolerance, real_inputs, 
                              f"{ {k: v.shape for k, v in expected.items()} }")
         reference = expected[output]
         figures[output] = task_figures(kind, actual, reference, input_size)
+        floors[output] = task_figures(kind, builtin[output], reference, input_size)
         facts.setdefault("max_abs_error", {})[output] = float(np.max(np.abs(actual - reference)))
         facts.setdefault("relative_error", {})[output] = relative_error(actual, reference)
-        status, text = judge_agreement(kind, figures[output], real_inputs, mode == "int8")
-        if status:
-            {PASSED: passes, FAILED: failures, NOT_JUDGED: not_judged}[status].append(
-                f"{output}: {text}")
-        if mode != "int8" or status is None:
-            error = facts["relative_error"][output]
-            (passes if error <= tolerance else failures).append(
-                f"{output}: max rel. error {error:.3g} {'<=' if error <= tolerance else '>'} "
-                f"{tolerance:g}")
+        status, text = judge_output(kind, figures[output], real_inputs=real_inputs,
+                                    quantized=mode == "int8", floor_figures=floors[output],
+                                    floor_text="builtin kernels vs XNNPACK",
+                                    error=facts["relative_error"][output], tolerance=tolerance)
+        verdicts.append((status, f"{output}: {text}"))
+    facts["builtin_vs_xnnpack_figures"] = floors
+    status, texts = combine(verdicts)
     facts.update(task_figures=figures, **figures_by_name(figures))
-    status = FAILED if failures else NOT_JUDGED if not_judged else PASSED
     accelerated = ("fully accelerated" if facts["fully_accelerated"] else
                    "not fully accelerated (" + ("; ".join(facts["fallback_ops"]) or "ops unnamed")
                    + ")")
     errors = max(facts["max_abs_error"].values())
     facts["status"] = status
-    facts["summary"] = (f"{status}, {accelerated}; " + "; ".join(failures + not_judged + passes)
+    facts["summary"] = (f"{status}, {accelerated}; " + "; ".join(texts)
                         + f"; max abs error {errors:.3g}; median {facts['median_total_ms']:.3g} ms "
                         f"(run {facts['median_run_ms']:.3g} ms)")
     return status, facts
