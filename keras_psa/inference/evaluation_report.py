@@ -108,7 +108,7 @@ def save_worst_images(predictor, data, image_iou, path, count=WORST_IMAGES):
     worst = np.argsort(image_iou, kind="stable")[:count]
     rows = []
     for index in worst:
-        image, mask = data.source[int(index)]
+        image, mask = data.pair(int(index))
         rows.append(_row(image, mask, predictor.predict(image).mask, colors, data.ignore_label))
     width = max(row.shape[1] for row in rows)
     rows = [np.pad(row, ((0, 4), (0, width - row.shape[1]), (0, 0)), constant_values=255)

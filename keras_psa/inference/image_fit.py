@@ -59,10 +59,30 @@ class ImageFit:
         ys = self.to_model(np.stack([np.zeros(height), np.arange(height)], -1))[:, 1]
         xs = np.clip(np.round(xs), 0, model_w - 1).astype(np.int64)
         ys = np.clip(np.round(ys), 0, model_h - 1).astype(np.int64)
-        return labels[ys[:, None], xs[None, :]]
+        # Two 1-D takes (rows, then columns) instead of one 2-D fancy index: 2-3x faster.
+        return np.take(np.take(labels, ys, axis=0), xs, axis=1)
 
     def to_dict(self):
         return {key: [float(v) for v in value] for key, value in dataclasses.asdict(self).items()}
+
+
+def _pillow_warp(image, fit):
+    """`warp_crop` of a uint8 image through Pillow's affine transform (C, a few times
+    faster): the same bilinear samples inside the image, rounded to integers, zeros
+    outside; within half a pixel of its edges Pillow extends the edge pixels where
+    `warp_crop` blends them with black."""
+    from PIL import Image
+
+    height, width = fit.model_size
+    offset = fit._offset()
+    # Pillow maps output pixel edges to input pixel edges: edge = centre + 0.5.
+    scale_x, scale_y = fit.scale
+    shift_x = fit.center[0] + 0.5 - (offset[0] + 0.5) * scale_x
+    shift_y = fit.center[1] + 0.5 - (offset[1] + 0.5) * scale_y
+    warped = Image.fromarray(image).transform(
+        (width, height), Image.Transform.AFFINE, (scale_x, 0.0, shift_x, 0.0, scale_y, shift_y),
+        resample=Image.Resampling.BILINEAR, fillcolor=(0, 0, 0))
+    return np.asarray(warped, np.float32)
 
 
 def fit_image(image, model_size, mode="letterbox", box=None, padding=1.25):
@@ -97,5 +117,8 @@ def fit_image(image, model_size, mode="letterbox", box=None, padding=1.25):
                    model_size=model_size, image_size=(int(height), int(width)))
     if (height, width) == model_size and fit.scale == (1.0, 1.0) and box is None:
         return image.astype(np.float32, copy=False), fit
+    if box is None and image.dtype == np.uint8:
+        return _pillow_warp(image, fit), fit
+    # Person crops warp as the COCO training crops do (float, `warp_crop`).
     return warp_crop(image.astype(np.float32, copy=False), np.asarray(fit.center),
                      fit.scale, model_size), fit

@@ -44,6 +44,28 @@ class LabelledImages:
     class_names: tuple = None
     ignore_label: object = None
 
+    def pair(self, index):
+        """`(image, mask)` of a segmentation example; a folder's images as their uint8
+        pixels (the values training reads, decoded without a float copy)."""
+        from keras_psa.data.directory_dataset import DirectoryDataset
+        from keras_psa.data.directory_dataset import read_mask
+
+        if not isinstance(self.source, DirectoryDataset):
+            return self.source[index]
+        from PIL import Image
+
+        image_path, mask_path = self.source.pairs[int(index)]
+        try:
+            with Image.open(image_path) as file:
+                image = np.asarray(file.convert("RGB"))
+        except Exception as error:  # PIL raises many types for corrupt or foreign files
+            raise ValueError(f"Cannot read image file {image_path}: {error}") from error
+        mask = read_mask(mask_path, self.source.num_classes, self.ignore_label)
+        if image.shape[:2] != mask.shape:
+            raise ValueError(f"Image {image_path} is {image.shape[1]}x{image.shape[0]} but its "
+                             f"mask {mask_path} is {mask.shape[1]}x{mask.shape[0]}.")
+        return image, mask
+
     def __len__(self):
         return len(self.source) if self.task == "segmentation" else len(self.examples["images"])
 
@@ -70,11 +92,25 @@ def segmentation_scores(predictor, data, indices=None):
     num_classes = len(data.class_names)
     indices = range(len(data)) if indices is None else indices
     matrices = []
-    for index in indices:
-        image, mask = data.source[index]
+    for image, mask in prefetched(data.pair, indices):
         predicted = predictor.predict(image).mask
         matrices.append(confusion_matrix(mask, predicted, num_classes, data.ignore_label))
     return SegmentationScores(np.stack(matrices), data.class_names)
+
+
+def prefetched(load, indices, ahead=2):
+    """`load(index)` of each index, decoded `ahead` items in advance on a thread: Pillow's
+    decoders and LiteRT's invoke release the GIL, so decoding overlaps the model."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    indices = list(indices)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = [pool.submit(load, index) for index in indices[:ahead]]
+        for position in range(len(indices)):
+            item = pending.pop(0).result()
+            if position + ahead < len(indices):
+                pending.append(pool.submit(load, indices[position + ahead]))
+            yield item
 
 
 def keypoint_predictions(predictor, images):

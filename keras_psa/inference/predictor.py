@@ -20,6 +20,19 @@ def _resize_maps(maps, size):
     return np.asarray(tf.image.resize(maps[None], size, method="bilinear")[0], np.float32)
 
 
+def channel_argmax(maps):
+    """`np.argmax(maps, axis=-1)` as uint8, the first maximum on ties, a few times faster
+    (one pass per channel instead of a strided reduction)."""
+    best = maps[..., 0].copy()
+    labels = np.zeros(best.shape, np.uint8)
+    for channel in range(1, maps.shape[-1]):
+        values = maps[..., channel]
+        higher = values > best
+        labels[higher] = channel
+        np.maximum(best, values, out=best)
+    return labels
+
+
 class Predictor:
     """Runs a `.keras` or `.tflite` segmentation or keypoint model on images as users have them.
 
@@ -99,7 +112,7 @@ class Predictor:
         """Class indices (h, w) at the model input's size from one output (h', w', C)."""
         if logits.shape[:2] != self.input_size:
             logits = _resize_maps(logits, self.input_size)
-        return np.argmax(logits, axis=-1).astype(np.uint8)
+        return channel_argmax(logits)
 
     def decode(self, heatmaps):
         """`[x, y, score]` (N, K, 3) in model-input pixels from heatmaps (N, h', w', K)."""

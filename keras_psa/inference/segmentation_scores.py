@@ -7,17 +7,22 @@ import numpy as np
 
 def confusion_matrix(truth, predicted, num_classes, ignore_label=None):
     """int64 (C, C) counts of (true class, predicted class); `ignore_label` pixels left out."""
-    truth = np.asarray(truth).ravel().astype(np.int64)
-    predicted = np.asarray(predicted).ravel().astype(np.int64)
+    truth = np.asarray(truth).ravel()
+    predicted = np.asarray(predicted).ravel()
     if truth.shape != predicted.shape:
         raise ValueError("`truth` and `predicted` must have the same number of pixels. "
                          f"Received: {truth.size} and {predicted.size}")
-    keep = (truth >= 0) & (truth < num_classes)
-    if ignore_label is not None:
-        keep &= truth != ignore_label
-    pairs = truth[keep] * num_classes + np.clip(predicted[keep], 0, num_classes - 1)
+    if truth.min() < 0 or truth.max() >= num_classes:  # ignored or foreign labels
+        keep = (truth >= 0) & (truth < num_classes)
+        if ignore_label is not None:
+            keep &= truth != ignore_label
+        truth, predicted = truth[keep], predicted[keep]
+    if predicted.size and predicted.max() >= num_classes:
+        predicted = np.minimum(predicted, num_classes - 1)
+    # int32 pairs: a bincount over them is the whole cost (images of megapixels).
+    pairs = truth.astype(np.int32) * num_classes + predicted
     return np.bincount(pairs, minlength=num_classes * num_classes).reshape(
-        num_classes, num_classes)
+        num_classes, num_classes).astype(np.int64)
 
 
 def class_iou(matrix):
