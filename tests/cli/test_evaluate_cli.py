@@ -82,3 +82,40 @@ def test_evaluate_writes_the_issues_keys_and_refuses_files_that_need_flags(
     assert evaluate.main([segmentation_files["bare"], "--dataset", "digits",
                           "--output-dir", str(tmp_path / "no")]) == 2
     assert "--task" in capsys.readouterr().err
+
+
+def test_benchmark_with_a_dataset_puts_evaluates_scores_beside_latency(
+        segmentation_files, tmp_path, capsys):  # noqa: F811
+    from keras_psa.cli import benchmark
+    from keras_psa.inference.model_evaluation import evaluate_models
+
+    files = [segmentation_files["float32"], segmentation_files["int8"]]
+    # digits' val split at the demo size would take long here: score 4 scenes of a
+    # directory dataset made from them instead.
+    root = tmp_path / "scenes"
+    _digits_folder(root, 4)
+    assert benchmark.main([*files, "--dataset", f"dir:{root}", "--split", "all", "--output",
+                           str(tmp_path / "bench"), "--runs", "2", "--warmup", "0",
+                           "--threads", "1"]) == 0
+    table = (tmp_path / "bench" / "benchmark.md").read_text()
+    expected = evaluate_models(files, f"dir:{root}", split="all")
+    for entry in expected["models"]:
+        row = next(line for line in table.splitlines()
+                   if line.startswith(f"| {entry['path'].rsplit('/', 1)[1]} |"))
+        assert f"| {entry['mean_iou']:.4f} |" in row
+    assert "all mean IoU" in table and "vs first (95% interval)" in table
+
+
+def _digits_folder(root, count):
+    from PIL import Image
+
+    from keras_psa.data.load_dataset import make_source
+
+    source = make_source("digits", 64, "val", num_examples=count)
+    for folder in ("images", "masks"):
+        (root / folder).mkdir(parents=True)
+    for index in range(count):
+        image, mask = source[index]
+        Image.fromarray(np.round(image).astype(np.uint8)).save(root / "images" / f"{index}.png")
+        Image.fromarray(mask.astype(np.uint8)).save(root / "masks" / f"{index}.png")
+    (root / "classes.txt").write_text("\n".join(source.class_names) + "\n")

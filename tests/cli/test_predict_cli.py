@@ -73,7 +73,9 @@ def test_bad_inputs_are_named_and_skipped_the_others_written(segmentation_files,
     Image.fromarray(random_image(64, 64)).save(tmp_path / "good.jpg")
     data = (tmp_path / "good.jpg").read_bytes()
     (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 3])
-    (tmp_path / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(200))
+    _write_video(tmp_path / "whole.mp4", 4)
+    video = (tmp_path / "whole.mp4").read_bytes()
+    (tmp_path / "broken.mp4").write_bytes(video[: len(video) // 2])
     out = tmp_path / "out"
     code = predict.main([segmentation_files["float32"], str(tmp_path / "good.jpg"),
                          str(tmp_path / "cut.jpg"), str(tmp_path / "broken.mp4"),
