@@ -386,7 +386,8 @@ def _interval_lines(args, folder, train_summary):
                   os.path.join(folder, "float", "model.keras"),
                   os.path.join(qat_dir, "ptq_int8.tflite")]
         config = train_summary["config"]
-        val_examples = args.val_examples if args.task == "keypoints" else None
+        # The validation set QAT scored: the float run's seed and (keypoints) size.
+        val_examples = config.get("val_examples") if args.task == "keypoints" else None
         result = evaluate_models(models, args.dataset, split="val", output_dir=output,
                                  seed=config.get("data_seed") or 0, num_examples=val_examples)
     metric = "mean IoU" if args.task == "segmentation" else "OKS AP"

@@ -92,15 +92,21 @@ def segmentation_scores(predictor, data, indices=None):
     num_classes = len(data.class_names)
     indices = range(len(data)) if indices is None else indices
     matrices = []
-    for image, mask in prefetched(data.pair, indices):
-        predicted = predictor.predict(image).mask
+
+    def load(index):
+        image, mask = data.pair(index)
+        return image, mask, predictor.fit_to_input(image)
+
+    for image, mask, fitted in prefetched(load, indices):
+        predicted = predictor.predict(image, fitted=fitted).mask
         matrices.append(confusion_matrix(mask, predicted, num_classes, data.ignore_label))
     return SegmentationScores(np.stack(matrices), data.class_names)
 
 
 def prefetched(load, indices, ahead=2):
-    """`load(index)` of each index, decoded `ahead` items in advance on a thread: Pillow's
-    decoders and LiteRT's invoke release the GIL, so decoding overlaps the model."""
+    """`load(index)` of each index, `ahead` items in advance on a thread: Pillow's decoders
+    and transforms and LiteRT's invoke release the GIL, so decoding and fitting the next
+    images overlap the model."""
     from concurrent.futures import ThreadPoolExecutor
 
     indices = list(indices)

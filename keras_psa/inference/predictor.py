@@ -123,7 +123,12 @@ class Predictor:
         sigma = self.facts.sigma or default_sigma(heatmaps.shape[1:3])
         return decode_heatmaps(heatmaps, self.input_size, blur_kernel=blur_kernel_for(sigma))
 
-    def predict(self, image, boxes=None, source=None, frame=None, image_id=None):
+    def fit_to_input(self, image):
+        """`(model input (h, w, 3), ImageFit)` of a whole RGB image: the part of `predict`
+        that a caller may run ahead, on another thread (`fitted=`)."""
+        return fit_image(image, self.input_size, self.fit)
+
+    def predict(self, image, boxes=None, source=None, frame=None, image_id=None, fitted=None):
         """The `SegmentationResult` or `KeypointResult` of one image.
 
         Args:
@@ -131,6 +136,7 @@ class Predictor:
             boxes: person boxes `(x, y, w, h)` for a top-down keypoint model
                 (None: the whole image is one person's crop).
             source, frame, image_id: recorded in the result.
+            fitted: `fit_to_input(image)` computed beforehand (segmentation).
 
         Raises:
             ImageReadError: `image` is a file that cannot be decoded.
@@ -144,7 +150,7 @@ class Predictor:
             raise ValueError(f"`image` must be an RGB array (H, W, 3). "
                              f"Received: image.shape={image.shape}")
         if self.task == "segmentation":
-            inputs, fit = fit_image(image, self.input_size, self.fit)
+            inputs, fit = fitted if fitted is not None else self.fit_to_input(image)
             model_started = time.perf_counter()
             logits = self.run(inputs[None])[0]
             model_ms = 1000 * (time.perf_counter() - model_started)
