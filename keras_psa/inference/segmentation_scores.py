@@ -19,8 +19,10 @@ def confusion_matrix(truth, predicted, num_classes, ignore_label=None):
         truth, predicted = truth[keep], predicted[keep]
     if predicted.size and predicted.max() >= num_classes:
         predicted = np.minimum(predicted, num_classes - 1)
-    # int32 pairs: a bincount over them is the whole cost (images of megapixels).
-    pairs = truth.astype(np.int32) * num_classes + predicted
+    # The pair index in the smallest integer type that holds it: on megapixel masks the
+    # casts cost more than the bincount.
+    dtype = np.uint8 if num_classes <= 16 else np.int32
+    pairs = truth.astype(dtype) * dtype(num_classes) + predicted.astype(dtype, copy=False)
     return np.bincount(pairs, minlength=num_classes * num_classes).reshape(
         num_classes, num_classes).astype(np.int64)
 
