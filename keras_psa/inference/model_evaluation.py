@@ -91,15 +91,25 @@ def segmentation_scores(predictor, data, indices=None):
     """`SegmentationScores` of `predictor` on `data` (a segmentation `LabelledImages`)."""
     num_classes = len(data.class_names)
     indices = range(len(data)) if indices is None else indices
-    matrices = []
+    from concurrent.futures import ThreadPoolExecutor
 
     def load(index):
         image, mask = data.pair(index)
-        return image, mask, predictor.fit_to_input(image)
+        return mask, predictor.fit_to_input(image)
 
-    for image, mask, fitted in prefetched(load, indices):
-        predicted = predictor.predict(image, fitted=fitted).mask
-        matrices.append(confusion_matrix(mask, predicted, num_classes, data.ignore_label))
+    def score(mask, logits, fit):
+        return confusion_matrix(mask, predictor.mask_of(logits, fit), num_classes,
+                                data.ignore_label)
+
+    # Three stages on three threads: decode and fit the next images, run the model, map
+    # the last output back and count it (numpy and LiteRT release the GIL).
+    matrices, pending = [], []
+    with ThreadPoolExecutor(max_workers=1) as post:
+        for mask, (inputs, fit) in prefetched(load, indices):
+            pending.append(post.submit(score, mask, predictor.run(inputs[None])[0], fit))
+            if len(pending) > 2:  # at most two outputs wait: memory stays flat
+                matrices.append(pending.pop(0).result())
+        matrices += [future.result() for future in pending]
     return SegmentationScores(np.stack(matrices), data.class_names)
 
 

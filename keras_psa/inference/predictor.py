@@ -114,6 +114,10 @@ class Predictor:
             logits = _resize_maps(logits, self.input_size)
         return channel_argmax(logits)
 
+    def mask_of(self, logits, fit):
+        """The class mask at the image's own size from one output and the image's fit."""
+        return fit.labels_to_image(self.labels(logits))
+
     def decode(self, heatmaps):
         """`[x, y, score]` (N, K, 3) in model-input pixels from heatmaps (N, h', w', K)."""
         from keras_psa.data.load_keypoint_dataset import default_sigma
@@ -154,7 +158,7 @@ class Predictor:
             model_started = time.perf_counter()
             logits = self.run(inputs[None])[0]
             model_ms = 1000 * (time.perf_counter() - model_started)
-            mask = fit.labels_to_image(self.labels(logits))
+            mask = self.mask_of(logits, fit)
             result = SegmentationResult(mask=mask, class_names=self.class_names(logits.shape[-1]),
                                         image=image, source=source, frame=frame)
         else:
