@@ -8,6 +8,7 @@ from keras_psa.data.preview import palette
 from keras_psa.export.atomic_write import write_bytes_atomically
 
 MASK_OPACITY = 0.5
+LEGEND_MIN_SHARE = 0.01
 
 
 def png_bytes(image):
@@ -50,7 +51,11 @@ def draw_mask_overlay(image, mask, class_names):
     blended = np.where(foreground, image * (1 - MASK_OPACITY) + color * MASK_OPACITY, image)
     picture = Image.fromarray(np.clip(blended, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(picture)
-    shown = [int(c) for c in np.unique(mask) if 0 <= c < len(class_names)]
+    # The legend names the classes drawn: background (class 0, left uncoloured) and
+    # specks under LEGEND_MIN_SHARE of the image would only hide the picture.
+    counts = np.bincount(mask.ravel(), minlength=len(class_names))[:len(class_names)]
+    shown = [int(c) for c in np.argsort(-counts, kind="stable")
+             if c != 0 and counts[c] >= LEGEND_MIN_SHARE * mask.size]
     line = 12
     for row, index in enumerate(shown):
         y = 2 + row * line
