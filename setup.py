@@ -7,7 +7,8 @@ QAT = ["tensorflow-model-optimization~=0.8.1"]
 LITERT = ["ai-edge-litert~=2.3.0"]
 # Intel OpenVINO compiler plugin for LiteRT AOT NPU compilation (brings openvino).
 NPU = LITERT + ["ai-edge-litert-sdk-intel~=2.3.0"]
-DATA = ["scikit-learn>=1.4", "pillow>=10", "pycocotools~=2.0.11"]
+# av (PyAV): video files for keras-psa-predict; its wheels bundle FFmpeg with H.264.
+DATA = ["scikit-learn>=1.4", "pillow>=10", "pycocotools~=2.0.11", "av~=18.1"]
 # scipy: Student-t intervals of the attention study's paired differences.
 EXAMPLES = DATA + ["matplotlib>=3.8", "tqdm>=4.66", "tensorboard~=2.21.0", "scipy>=1.11"]
 # The other Keras 3 backends, CPU builds, for the JAX and PyTorch test passes.
@@ -44,6 +45,8 @@ setup(
             "keras-psa-qat=keras_psa.cli.qat:main",
             "keras-psa-compile-npu=keras_psa.cli.compile_npu:main",
             "keras-psa-train-keypoints=keras_psa.cli.train_keypoints:main",
+            "keras-psa-predict=keras_psa.cli.predict:main",
+            "keras-psa-evaluate=keras_psa.cli.evaluate:main",
         ],
     },
     extras_require={

@@ -400,6 +400,43 @@ def _same_op_set_lines(qat_summary):
     return lines + ["", f"Float Keras: {float_score:.4f}.", ""]
 
 
+def _interval_lines(args, folder, train_summary):
+    """QAT minus float and QAT minus PTQ with paired 95% intervals over the validation
+    images, from keras-psa-evaluate's code (its files land in evaluation/)."""
+    from keras_psa.cli.benchmark import cpu_description
+    from keras_psa.inference.model_evaluation import evaluate_models
+
+    output = os.path.join(folder, "evaluation")
+    path = os.path.join(output, "evaluation.json")
+    if os.path.isfile(path):
+        with open(path) as file:
+            result = json.load(file)
+    else:
+        qat_dir = os.path.join(folder, "qat")
+        models = [os.path.join(qat_dir, "qat_int8.tflite"),
+                  os.path.join(folder, "float", "model.keras"),
+                  os.path.join(qat_dir, "ptq_int8.tflite")]
+        config = train_summary["config"]
+        # The validation set QAT scored: the float run's seed and (keypoints) size.
+        val_examples = config.get("val_examples") if args.task == "keypoints" else None
+        result = evaluate_models(models, args.dataset, split="val", output_dir=output,
+                                 seed=config.get("data_seed") or 0, num_examples=val_examples)
+    metric = "mean IoU" if args.task == "segmentation" else "OKS AP"
+    lines = ["## QAT against float and PTQ, with intervals", "",
+             f"Val {metric} differences of `qat/qat_int8.tflite`, paired over the "
+             f"{result['num_images']} validation images, bootstrap 95% intervals "
+             f"(`keras-psa-evaluate`; figures of {cpu_description()}):", "",
+             "| difference | value | 95% interval |", "|---|---|---|"]
+    names = {"model.keras": "QAT int8 - float (Keras)",
+             "ptq_int8.tflite": "QAT int8 - PTQ int8"}
+    for diff in result["differences"]:
+        # evaluate gives OTHER - QAT; the negation's interval is the mirrored one.
+        low, high = diff["ci95"]
+        lines.append(f"| {names[os.path.basename(diff['model'])]} | {-diff['difference']:+.4f} "
+                     f"| [{-high:+.4f}, {-low:+.4f}] |")
+    return lines + ["", "Details: `evaluation/evaluation.md`.", ""]
+
+
 def _score_lines(args, folder, train_summary, qat_summary):
     from keras_psa.quantization.qat_files import FILE_NAMES
 
@@ -452,6 +489,7 @@ def _report(args, folder, timings, train_summary, qat_summary, float_reports):
         *_data_lines(args, train_summary),
         *_score_lines(args, folder, train_summary, qat_summary), "",
         *_same_op_set_lines(qat_summary),
+        *_interval_lines(args, folder, train_summary),
     ]
     lines += ["", "## Device checks", "", GPU_ARITHMETIC_NOTE, "",
               "| model | check | status | result |", "|---|---|---|---|"]

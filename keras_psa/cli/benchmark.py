@@ -90,7 +90,14 @@ def parse_args(argv=None):
                              "to float32, plain int8, the package's int8 (float HARD_SWISH) "
                              "and int8 with decomposed hard-swish, and compare them (plain "
                              "int8 MobileNetV3 is slower than float32 on XNNPACK)")
+    parser.add_argument("--dataset", default=None,
+                        help="score each given file on this dataset as keras-psa-evaluate "
+                             "does (digits, shapes, dir:PATH, figures, coco:ROOT): size, "
+                             "score and latency side by side")
+    parser.add_argument("--split", default="val", help="the --dataset split to score")
     args = parser.parse_args(argv)
+    if args.dataset and not args.models:
+        parser.error("--dataset scores the given files: name one or more .tflite files")
     preset = FULL if args.full else DEMO
     for key, value in preset.items():
         if getattr(args, key) is None:
@@ -259,12 +266,25 @@ def backbone_table(results, paths, backbones, size):
     return "\n".join(lines) + "\n", rows
 
 
-def files_table(results, labels):
+def files_table(results, labels, scores=None):
+    """Latency per file and thread count; with `scores` (`evaluate_models`' result) also
+    each file's size and score, and its paired difference to the first file."""
     threads = sorted(results)
-    lines = ["| model | " + " | ".join(f"{t} thread(s), ms" for t in threads) + " |",
-             "|---|" + "---|" * len(threads)]
+    score_heads, by_path = [], {}
+    if scores is not None:
+        metric = "mean_iou" if scores["task"] == "segmentation" else "oks_ap"
+        name = "mean IoU" if metric == "mean_iou" else "OKS AP"
+        score_heads = ["bytes", f"{scores['split']} {name}", "vs first (95% interval)"]
+        by_path = {entry["path"]: [str(os.path.getsize(entry["path"])),
+                                   f"{entry[metric]:.4f}", "-"] for entry in scores["models"]}
+        for diff in scores["differences"]:
+            low, high = diff["ci95"]
+            by_path[diff["model"]][2] = (f"{diff['difference']:+.4f} "
+                                         f"[{low:+.4f}, {high:+.4f}]")
+    heads = score_heads + [f"{t} thread(s), ms" for t in threads]
+    lines = ["| model | " + " | ".join(heads) + " |", "|---|" + "---|" * len(heads)]
     for path, label in labels.items():
-        cells = [_ms(results[t][path]) for t in threads]
+        cells = by_path.get(path, []) + [_ms(results[t][path]) for t in threads]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -413,7 +433,16 @@ def main(argv=None):
     if labels:
         results = {t: measure_latency(list(labels), t, args.warmup, args.runs)
                    for t in args.threads}
-        sections.append(files_table(results, labels))
+        scores = None
+        if args.dataset:
+            from keras_psa.inference.model_evaluation import evaluate_models
+
+            try:
+                scores = evaluate_models(list(labels), args.dataset, split=args.split)
+            except ValueError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 2
+        sections.append(files_table(results, labels, scores))
         chart["models"] = {label: {t: results[t][p]["median_ms"] for t in args.threads}
                            for p, label in labels.items()}
     else:

@@ -171,11 +171,16 @@ def crop_transform(bbox, image_size, padding=1.25):
 
 
 def warp_crop(image, center, scale, image_size):
-    """Bilinear crop of `image` (H, W, 3) around `center`, zeros outside the image."""
+    """Bilinear crop of `image` (H, W, 3) around `center`, zeros outside the image.
+
+    `scale` is source pixels per crop pixel: one number, or `(x, y)` for a crop
+    that stretches the image.
+    """
     height, width = image_size
     src_h, src_w = image.shape[:2]
-    xs = center[0] + (np.arange(width) - (width - 1) / 2) * scale
-    ys = center[1] + (np.arange(height) - (height - 1) / 2) * scale
+    scale_x, scale_y = np.broadcast_to(np.asarray(scale, np.float64), (2,))
+    xs = center[0] + (np.arange(width) - (width - 1) / 2) * scale_x
+    ys = center[1] + (np.arange(height) - (height - 1) / 2) * scale_y
     x0 = np.floor(xs).astype(np.int64)
     y0 = np.floor(ys).astype(np.int64)
     wx = (xs - x0)[None, :, None]

@@ -13,8 +13,7 @@ from keras_psa.data import validation_examples
 from keras_psa.data.load_keypoint_dataset import keypoint_examples
 from keras_psa.data.load_keypoint_dataset import keypoint_representative_images
 from keras_psa.data.load_keypoint_dataset import load_keypoint_dataset
-from keras_psa.export.tflite.litert_runner import make_interpreter
-from keras_psa.export.tflite.litert_runner import run_tflite
+from keras_psa.inference.model_runner import ModelRunner
 from keras_psa.keypoints.evaluation import mean_keypoint_shift
 from keras_psa.keypoints.evaluation import predict_keypoints
 from keras_psa.keypoints.evaluation import score_keypoints
@@ -259,13 +258,7 @@ class _KeypointTask(_Task):
         """OKS AP, PCK and mean error of a file; with `float_model` / `qat_model`, the
         mean distance of its keypoints from theirs (a QAT file's from the fake-quant
         model it was converted from: what conversion moved, apart from what QAT did)."""
-        interpreter = make_interpreter(path, xnnpack=True)
-
-        def predict(images):
-            return np.concatenate([run_tflite(path, image[None], interpreter=interpreter)[0]
-                                   for image in images])
-
-        return self._scores(predict, float_model, qat_model)
+        return self._scores(ModelRunner(path, xnnpack=True).run, float_model, qat_model)
 
     def results_lines(self, results):
         lines = ["| model | val OKS AP | AP50 | AP75 | PCK@0.1 | keypoint shift vs float "

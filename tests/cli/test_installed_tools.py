@@ -19,7 +19,8 @@ pytestmark = [pytest.mark.flavor_independent, pytest.mark.slow]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOOLS = ("keras-psa-convert", "keras-psa-check", "keras-psa-benchmark", "keras-psa-train",
-         "keras-psa-qat", "keras-psa-compile-npu", "keras-psa-train-keypoints", "keras-psa-web")
+         "keras-psa-qat", "keras-psa-compile-npu", "keras-psa-train-keypoints", "keras-psa-web",
+         "keras-psa-predict", "keras-psa-evaluate")
 
 
 def _run(args, cwd, timeout=600):
