@@ -11,9 +11,20 @@ Under a Keras 3 backend other than TensorFlow (KERAS_BACKEND=jax or torch,
 the backend passes of scripts/run_tests.sh) only tests marked `all_backends`
 run, less those also marked `tensorflow_only` (TFLite, tf.data, tfmot); the
 rest are deselected, not skipped.
+
+Under pytest-xdist (`--dist loadfile --no-loadscope-reorder`, as
+scripts/run_tests.sh runs it) each test file is one work unit, so its module
+fixtures are built once, less the slow tests that tests/work_units.py lists as
+units of their own. Units go out costliest first: the sum of their tests'
+`cost` marks (seconds measured on the 2-core CI; a `slow` test without one
+counts 20 s, any other 1 s), so the last unit to start is a short one and the
+two workers end together. docs/testing.md says what each pass covers and how
+fixtures are shared.
 """
 
 import os
+
+import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -28,12 +39,46 @@ def _runs_here(keywords):
     return not other & keywords
 
 
+# Seconds a test counts for in the order of the work units, without a `cost` mark.
+SLOW_COST_S = 20.0
+DEFAULT_COST_S = 1.0
+
+
+def _cost(item):
+    mark = item.get_closest_marker("cost")
+    if mark is not None:
+        return float(mark.args[0])
+    return SLOW_COST_S if item.get_closest_marker("slow") else DEFAULT_COST_S
+
+
+def _costliest_units_first(items):
+    """`items` unit by unit (tests/work_units.py), costliest unit first; a unit's own tests
+    keep their order."""
+    from tests.work_units import work_unit
+
+    units = {}
+    for item in items:
+        units.setdefault(work_unit(item.nodeid), []).append(item)
+    ordered = sorted(units.values(), key=lambda unit: -sum(map(_cost, unit)))
+    return [item for unit in ordered for item in unit]
+
+
+# tryfirst: before xdist's own choice for --dist loadfile.
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from tests.work_units import unit_scheduler
+
+    return unit_scheduler(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
     kept = [item for item in items if _runs_here(set(item.keywords))]
     dropped = [item for item in items if not _runs_here(set(item.keywords))]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
+    items[:] = _costliest_units_first(kept)
 
 
 def pytest_report_header(config):

@@ -81,6 +81,7 @@ def _check_paired_rows(rows, metric):
 
 
 @pytest.mark.slow
+@pytest.mark.cost(279)
 def test_tiny_segmentation_study_writes_paired_differences(tmp_path):
     records = tmp_path / "records"
     rows, table = _study(str(tmp_path / "study"), "--record-dir", str(records))
@@ -128,6 +129,7 @@ def test_tiny_segmentation_study_writes_paired_differences(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.cost(171)
 def test_tiny_keypoint_study_scores_oks_ap(tmp_path):
     rows, table = _study(str(tmp_path / "study"), "--task", "keypoints", "--image-size",
                          "64,48", "--val-examples", "8")
