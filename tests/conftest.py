@@ -6,6 +6,10 @@ one flavor carry the `keras3_only` or `tf_keras_only` marker and are
 deselected (not skipped) in the other. Tests whose outcome cannot depend on
 the flavor (TFLite files, data pipelines, scripts that start their own
 processes) carry `flavor_independent` and run once, in the Keras 3 pass.
+A test without either mark runs in both passes: a new test file is checked
+under both flavors until its author marks it. The folders in
+FLAVOR_INDEPENDENT_FOLDERS are flavor_independent as a whole (a browser sees
+only .tflite files).
 
 Under a Keras 3 backend other than TensorFlow (KERAS_BACKEND=jax or torch,
 the backend passes of scripts/run_tests.sh) only tests marked `all_backends`
@@ -30,6 +34,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from keras_psa.keras_flavor import BACKEND  # noqa: E402
 from keras_psa.keras_flavor import USING_TF_KERAS  # noqa: E402
+
+# Whole folders whose tests the flavor cannot change (a browser sees only .tflite files).
+FLAVOR_INDEPENDENT_FOLDERS = ("tests/web/",)
 
 
 def _runs_here(keywords):
@@ -74,6 +81,9 @@ def pytest_xdist_make_scheduler(config, log):
 
 
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid.startswith(FLAVOR_INDEPENDENT_FOLDERS):
+            item.add_marker(pytest.mark.flavor_independent)
     kept = [item for item in items if _runs_here(set(item.keywords))]
     dropped = [item for item in items if not _runs_here(set(item.keywords))]
     if dropped:
