@@ -50,6 +50,7 @@ def tiny_run(tmp_path_factory):
 
 # argparse only: the flavor plays no part.
 @pytest.mark.flavor_independent
+@pytest.mark.slow
 def test_help_lists_the_flags():
     result = subprocess.run([SCRIPT, "--help"], env=script_env(),
                             capture_output=True, text=True, timeout=60)
@@ -61,6 +62,7 @@ def test_help_lists_the_flags():
 
 
 @pytest.mark.flavor_independent
+@pytest.mark.slow
 def test_bad_attention_position_is_rejected():
     result = subprocess.run([SCRIPT, "--attention-positions", "tail"],
                             env=script_env(), capture_output=True, text=True, timeout=60)
