@@ -15,7 +15,7 @@ EXAMPLES = DATA + ["matplotlib>=3.8", "tqdm>=4.66", "tensorboard~=2.21.0", "scip
 # torch is pinned: on the CI machines pip takes 2.13.0's CPU wheel from disk,
 # where a range would let it pull a CUDA build of several GB.
 BACKENDS = ["jax~=0.10.2", "torch==2.13.0"]
-DEV = QAT + NPU + EXAMPLES + BACKENDS + ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.6"]
+DEV = QAT + NPU + EXAMPLES + BACKENDS + ["pytest>=8", "pytest-xdist>=3.6", "ruff>=0.6"]
 
 setup(
     name="keras-psa",

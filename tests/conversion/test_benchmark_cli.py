@@ -12,6 +12,7 @@ pytestmark = pytest.mark.flavor_independent
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+@pytest.mark.slow
 def test_benchmark_writes_table_and_chart(tmp_path):
     paths = [tmp_path / "a_float32.tflite", tmp_path / "a_int8.tflite"]
     convert_model(conv_net(), paths[0], input_size=(16, 16))
@@ -48,6 +49,7 @@ def test_benchmark_of_package_models_reports_targets(tmp_path):
     assert (out / "benchmark.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_benchmark_op_kinds_compares_each_kind_float32_and_int8(tmp_path):
     from keras_psa.cli.op_kind_models import OP_KINDS
     from keras_psa.export import TFLiteGraph

@@ -61,6 +61,7 @@ def test_check_fails_and_names_the_op(converted):
     assert "ARG_MAX" in result.stdout and "INT64" in result.stdout
 
 
+@pytest.mark.slow
 def test_cli_usage_errors(converted):
     assert run(CHECK, "--help").returncode == 0
     assert run(CONVERT, "--help").returncode == 0

@@ -85,6 +85,7 @@ def reload_in_fresh_process(path, tmp_path):
     return np.load(out_path)
 
 
+@pytest.mark.slow
 @pytest.mark.keras3_only
 def test_keras3_file_loads_in_safe_mode(tmp_path):
     model = psa_model()
@@ -123,6 +124,7 @@ def test_tf_keras_formats_round_trip(tmp_path, file_name):
     np.testing.assert_array_equal(reload_in_fresh_process(path, tmp_path), expected)
 
 
+@pytest.mark.slow
 def test_weights_survive_training_and_reload(tmp_path):
     model = psa_model()
     outputs = keras.layers.Conv2D(2, 1)(model.output)

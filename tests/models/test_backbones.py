@@ -97,6 +97,7 @@ def test_corrupt_weights_file_names_the_file(tmp_path):
         build_segmentation_model("mobilenet_v2", 2, alpha=0.35, backbone_weights=str(corrupt))
 
 
+@pytest.mark.slow
 def test_mismatched_weights_file_is_rejected(tmp_path):
     other = keras.applications.MobileNetV2(
         input_shape=(64, 64, 3), alpha=0.5, include_top=False, weights=None

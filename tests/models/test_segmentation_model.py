@@ -33,12 +33,21 @@ def _labels(n=2, height=64, width=64, seed=1):
     return np.random.default_rng(seed).integers(0, 3, (n, height, width)).astype("int32")
 
 
-# The 50-way cross product runs in the Keras 3 pass only, to keep CI short;
+def _cross_product():
+    """Every (backbone, head, attention); those off a diagonal that meets each backbone, head
+    and attention once are `slow`, so `make test-fast` still builds every part."""
+    parts = [list(BACKBONES), list(HEADS), list(ATTENTIONS)]
+    diagonal = {tuple(part[i % len(part)] for part in parts)
+                for i in range(max(map(len, parts)))}
+    slow = (pytest.mark.slow, pytest.mark.cost(4))  # seconds each, eager
+    return [pytest.param(*combination, marks=() if combination in diagonal else slow)
+            for combination in itertools.product(*parts)]
+
+
+# The cross product runs in the Keras 3 pass only, to keep CI short;
 # the tf_keras pass builds and trains through the other tests of this file.
 @pytest.mark.keras3_only
-@pytest.mark.parametrize(
-    "backbone,head,attention", list(itertools.product(BACKBONES, HEADS, ATTENTIONS))
-)
+@pytest.mark.parametrize("backbone,head,attention", _cross_product())
 def test_every_combination_builds_and_trains_a_step(backbone, head, attention):
     model = _tiny(backbone, head=head, attention=attention,
                   attention_positions=("head", "stride8"))
@@ -69,6 +78,7 @@ def test_graph_mode_training_alpha_1(head):
     assert np.isfinite(history.history["loss"][0])
 
 
+@pytest.mark.slow
 @pytest.mark.all_backends
 def test_graph_mode_training():
     model = _tiny("mobilenet_v2", attention="psa_p", psa_variant="official")

@@ -19,6 +19,7 @@ from tests.training.script_runner import script_env
 pytestmark = pytest.mark.flavor_independent
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [tool("keras-psa-qat"),
                                      os.path.join(ROOT, "examples", "pipeline.py")])
 def test_help_lists_the_flags(command):

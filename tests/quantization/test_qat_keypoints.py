@@ -50,6 +50,7 @@ def qat_run(tmp_path_factory):
     return summary, output
 
 
+@pytest.mark.cost(274)  # the module's training and QAT run, built for the first test
 def test_keypoint_qat_scores_every_model_with_oks(qat_run):
     summary, _ = qat_run
     assert summary["task"] == "keypoints"

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.flavor_independent
 SCRIPT = os.path.join(ROOT, "examples", "compare_attention.py")
 
 
+@pytest.mark.slow
 def test_help():
     result = subprocess.run([sys.executable, SCRIPT, "--help"], env=script_env(),
                             capture_output=True, text=True, timeout=60)
@@ -25,12 +26,14 @@ def test_help():
         assert flag in result.stdout
 
 
+@pytest.mark.slow
 def test_unknown_attention_is_rejected():
     result = subprocess.run([sys.executable, SCRIPT, "--attentions", "psa_p,nonlocal"],
                             env=script_env(), capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "--attentions" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task, size", [("segmentation", "64,48"), ("keypoints", "64")])
 def test_image_size_must_fit_the_task(task, size):
     result = subprocess.run([sys.executable, SCRIPT, "--task", task, "--image-size", size],
@@ -81,6 +84,7 @@ def _check_paired_rows(rows, metric):
 
 
 @pytest.mark.slow
+@pytest.mark.cost(279)
 def test_tiny_segmentation_study_writes_paired_differences(tmp_path):
     records = tmp_path / "records"
     rows, table = _study(str(tmp_path / "study"), "--record-dir", str(records))
@@ -128,6 +132,7 @@ def test_tiny_segmentation_study_writes_paired_differences(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.cost(171)
 def test_tiny_keypoint_study_scores_oks_ap(tmp_path):
     rows, table = _study(str(tmp_path / "study"), "--task", "keypoints", "--image-size",
                          "64,48", "--val-examples", "8")

@@ -47,6 +47,9 @@ def reference_run(tmp_path_factory):
     return output_dir
 
 
+# argparse only: the flavor plays no part.
+@pytest.mark.flavor_independent
+@pytest.mark.slow
 def test_help_lists_the_flags():
     result = subprocess.run([SCRIPT, "--help"], env=script_env(),
                             capture_output=True, text=True, timeout=60)
@@ -56,6 +59,8 @@ def test_help_lists_the_flags():
         assert flag in result.stdout
 
 
+@pytest.mark.flavor_independent
+@pytest.mark.slow
 def test_bad_image_size_is_rejected():
     result = subprocess.run([SCRIPT, "--image-size", "64"], env=script_env(),
                             capture_output=True, text=True, timeout=60)

@@ -39,6 +39,18 @@ def _weights(output_dir):
     return dict(arrays)
 
 
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """One uninterrupted tiny run: the files test reads it, the resume test compares to it."""
+    output_dir = str(tmp_path_factory.mktemp("segmentation") / "run")
+    code, output = run_script([*TINY_ARGS, "--output-dir", output_dir])
+    assert code == 0, output
+    return output_dir
+
+
+# argparse only: the flavor plays no part.
+@pytest.mark.flavor_independent
+@pytest.mark.slow
 def test_help_lists_the_flags():
     result = subprocess.run([SCRIPT, "--help"], env=script_env(),
                             capture_output=True, text=True, timeout=60)
@@ -49,6 +61,8 @@ def test_help_lists_the_flags():
         assert flag in result.stdout
 
 
+@pytest.mark.flavor_independent
+@pytest.mark.slow
 def test_bad_attention_position_is_rejected():
     result = subprocess.run([SCRIPT, "--attention-positions", "tail"],
                             env=script_env(), capture_output=True, text=True, timeout=60)
@@ -57,10 +71,8 @@ def test_bad_attention_position_is_rejected():
 
 
 @pytest.mark.slow
-def test_tiny_run_writes_model_summary_and_pictures(tmp_path):
-    output_dir = str(tmp_path / "run")
-    code, output = run_script([*TINY_ARGS, "--output-dir", output_dir])
-    assert code == 0, output
+def test_tiny_run_writes_model_summary_and_pictures(tiny_run):
+    output_dir = tiny_run
     summary = _summary(output_dir)
     assert 0.0 <= summary["val"]["mean_iou"] <= 1.0
     assert 0.0 <= summary["val"]["pixel_accuracy"] <= 1.0
@@ -76,11 +88,9 @@ def test_tiny_run_writes_model_summary_and_pictures(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.flavor_independent
-def test_sigkill_mid_epoch_then_restart_ends_like_an_uninterrupted_run(tmp_path):
-    reference_dir, resumed_dir = str(tmp_path / "reference"), str(tmp_path / "resumed")
-    code, output = run_script([*TINY_ARGS, "--output-dir", reference_dir])
-    assert code == 0, output
-
+def test_sigkill_mid_epoch_then_restart_ends_like_an_uninterrupted_run(tiny_run, tmp_path):
+    # The uninterrupted reference: the tiny run, same arguments (--deterministic).
+    reference_dir, resumed_dir = tiny_run, str(tmp_path / "resumed")
     args = [*TINY_ARGS, "--output-dir", resumed_dir]
     process = start_script(args)
     # Backups come every 2 steps of 6-step epochs: step 8 is the middle of epoch 2.
@@ -152,6 +162,7 @@ def _free_ports(count):
 
 @pytest.mark.slow
 @pytest.mark.flavor_independent
+@pytest.mark.cost(74)
 def test_multiworker_strategy_with_two_local_workers(tmp_path):
     """Two processes on this machine form a MultiWorkerMirroredStrategy cluster
     from TF_CONFIG (tf_keras: Keras 3's fit does not support it); worker 0, the

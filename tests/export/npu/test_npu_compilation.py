@@ -280,6 +280,7 @@ CI_MODELS = ("mobilenet_v2:psa_p", "mobilenet_v3_small:psa_s", "mobilenet_v3_lar
 
 
 @pytest.mark.slow
+@pytest.mark.cost(237)
 def test_qat_int8_segmenters_compile_fully_for_intel_and_run_like_the_cpu(tmp_path):
     """Each backbone and each PSA variant, all-int8 from tfmot QAT (built in a
     tf_keras child). The six combinations: `scripts/npu_coverage.py`, in
