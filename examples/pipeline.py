@@ -13,8 +13,9 @@ started again after a crash continues where it stopped):
   4. benchmark float32 vs QAT int8 (all-int8 and XNNPACK files) vs PTQ int8 on XNNPACK
      (conversion/benchmark.py);
   5. write report.md (tables + the PNGs of training and benchmark) in the output dir.
-The defaults finish in about 8 minutes (segmentation: 480 s) and 12 minutes (keypoints: 691 s
-measured) on a 2-core CPU; --long trains a real model.
+The defaults finish in about 19 minutes (segmentation: 1130 s measured, the training beside
+other jobs) and 12 minutes (keypoints: 691 s measured) on a 2-core CPU; --long trains a real
+model.
 Defaults that differ by task (dataset, head, image size, width, schedule) come from
 TASK_DEFAULTS unless given.
 
