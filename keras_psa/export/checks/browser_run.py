@@ -22,6 +22,7 @@ from keras_psa.export.checks.check_result import CheckResult
 from keras_psa.export.checks.error_measures import relative_error
 from keras_psa.export.checks.gpu_accelerator import default_inputs
 from keras_psa.export.checks.gpu_compatibility import check_gpu_compatibility
+from keras_psa.export.checks.op_issue import distinct_issues
 from keras_psa.export.checks.task_criteria import combine
 from keras_psa.export.checks.task_criteria import figures_by_name
 from keras_psa.export.checks.task_criteria import judge_output
@@ -83,7 +84,7 @@ def _fallback_ops(model_path, accelerator):
     XNNPACK), the GPU delegate's static rules for WebGPU."""
     check = (check_xnnpack_delegation(model_path) if accelerator == "wasm"
              else check_gpu_compatibility(model_path))
-    return [str(issue) for issue in check.issues]
+    return distinct_issues(check.issues)
 
 
 def run_browser(model_path, *, images=None, pixel_range=(0.0, 1.0), accelerators=("wasm", "webgpu"),
