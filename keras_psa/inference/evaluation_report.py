@@ -8,19 +8,11 @@ import numpy as np
 from keras_psa.data.preview import palette
 from keras_psa.export.atomic_write import write_bytes_atomically
 from keras_psa.inference.drawing import save_png
+from keras_psa.inference.output_names import unique_stem
 
 WORST_IMAGES = 6
 ROW_HEIGHT = 128
 
-
-def _stem(path, used):
-    stem = os.path.splitext(os.path.basename(path))[0]
-    name, count = stem, 1
-    while name in used:
-        count += 1
-        name = f"{stem}_{count}"
-    used.add(name)
-    return name
 
 
 def _format(value):
@@ -124,7 +116,7 @@ def write_evaluation(result, data, predictors, output_dir):
     for entry, predictor in zip(result["models"], predictors):
         if result["task"] != "segmentation":
             continue
-        stem = _stem(predictor.path, used)
+        stem = unique_stem(predictor.path, used)
         scores = entry["scores"]
         entry["confusion_matrix_png"] = os.path.basename(save_confusion_matrix(
             scores.total, data.class_names, os.path.join(output_dir, f"{stem}_confusion.png"),

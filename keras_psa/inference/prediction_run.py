@@ -11,6 +11,7 @@ from keras_psa.export.atomic_write import write_bytes_atomically
 from keras_psa.inference.drawing import save_png
 from keras_psa.inference.image_loading import IMAGE_EXTENSIONS
 from keras_psa.inference.image_loading import ImageReadError
+from keras_psa.inference.output_names import unique_stem
 from keras_psa.inference.person_boxes import boxes_for
 from keras_psa.inference.video_frames import VIDEO_EXTENSIONS
 from keras_psa.inference.video_frames import VideoReadError
@@ -40,15 +41,6 @@ def expand_sources(sources):
         files.extend(found)
     return files, problems
 
-
-def _unique_stem(path, used):
-    stem = os.path.splitext(os.path.basename(path))[0]
-    name, count = stem, 1
-    while name in used:
-        count += 1
-        name = f"{stem}_{count}"
-    used.add(name)
-    return name
 
 
 @dataclasses.dataclass
@@ -130,7 +122,7 @@ def run_predictions(predictor, sources, output_dir, boxes=None, frame_masks=Fals
 
         bar = tqdm(total=len(files), unit="file")
     for path in files:
-        stem = _unique_stem(path, used)
+        stem = unique_stem(path, used)
         entries = len(run.predictions)
         try:
             if path.lower().endswith(VIDEO_EXTENSIONS):
