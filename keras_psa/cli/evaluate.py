@@ -22,8 +22,10 @@ from keras_psa.cli.model_flags import predictor_of
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit codes: 0 every model scored; 2 bad arguments or input (a model, a "
+               "dataset), nothing written")
     parser.add_argument("models", nargs="+", metavar="MODEL", help=".keras or .tflite files")
     parser.add_argument("--dataset", required=True,
                         help="digits, shapes, dir:PATH, figures or coco:ROOT")

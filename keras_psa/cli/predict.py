@@ -24,8 +24,11 @@ from keras_psa.cli.model_flags import predictor_of
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit codes: 0 every input written; 1 an input could not be read (named with "
+               "its reason and skipped, the others written); 2 bad arguments, or a model that "
+               "lacks what a flag must give (--task, --pixel-range), nothing written")
     parser.add_argument("model", help="a .keras or .tflite file")
     parser.add_argument("sources", nargs="+", metavar="SOURCE",
                         help="image files (JPEG, PNG, BMP, WebP), folders, globs, videos "
