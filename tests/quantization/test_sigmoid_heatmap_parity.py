@@ -20,7 +20,9 @@ pytestmark = [pytest.mark.tf_keras_only, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def sigmoid_file(tmp_path_factory):
     keras.utils.set_random_seed(0)  # the same file whatever ran before in the process
+    # PSA_p, the file these figures were written for (the builders now default to PSA_s).
     model = build_heatmap_model("mobilenet_v3_small", 4, input_shape=(64, 48, 3), alpha=0.35,
+                                attention="psa_p",
                                 head_filters=16, batch_size=1, activation="sigmoid")
     qat_model = quantize_model(model)
     images = np.random.default_rng(0).uniform(0, 255, (4, 64, 48, 3)).astype("float32")
