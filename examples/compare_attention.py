@@ -82,7 +82,8 @@ def parse_args(argv=None):
                         help="default: the dataset's; keypoints on figures: fresh figures every "
                              "step (epochs x steps x batch)")
     parser.add_argument("--val-examples", type=int, default=None,
-                        help="keypoints: figures in the validation split (default 200)")
+                        help="scenes or figures in the validation split of a built-in dataset "
+                             "(default 200)")
     parser.add_argument("--lr", type=float, default=None,
                         help="peak AdamW learning rate (default 3e-3 segmentation, 2e-3 "
                              "keypoints)")
@@ -128,7 +129,8 @@ def run_config(args, attention, seed):
         output_dir=os.path.join(args.output_dir, "runs", f"{attention}_seed{seed}"),
         dataset=args.dataset, image_size=args.image_size, batch_size=args.batch_size,
         epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
-        train_examples=args.train_examples, backbone=args.backbone, head=args.head,
+        train_examples=args.train_examples, val_examples=args.val_examples,
+        backbone=args.backbone, head=args.head,
         attention=None if attention == "none" else attention,
         attention_positions=args.attention_positions, psa_variant=args.psa_variant,
         alpha=args.alpha, head_filters=args.head_filters, learning_rate=args.lr,
@@ -139,7 +141,7 @@ def run_config(args, attention, seed):
         if fields["train_examples"] is None and args.dataset == "figures":
             # Fresh figures every step, as the demo trains (docs/keypoints.md).
             fields["train_examples"] = args.epochs * args.steps_per_epoch * args.batch_size
-        return KeypointTrainConfig(**fields, val_examples=args.val_examples)
+        return KeypointTrainConfig(**fields)
     return TrainConfig(**fields)
 
 

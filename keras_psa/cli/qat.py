@@ -75,7 +75,8 @@ def parse_args(argv=None):
                           "model's statistics, scale and offset kept)")
     fit.add_argument("--seed", type=int, default=0)
     ptq = parser.add_argument_group("post-training int8 (comparison)")
-    ptq.add_argument("--ptq-samples", type=int, default=100, help="calibration images")
+    ptq.add_argument("--ptq-samples", type=int, default=100,
+                     help="calibration images (0: no post-training int8 files, no comparison)")
     ptq.add_argument("--ptq-float-ops", nargs="*", default=[], metavar="OP",
                      help="TFLite ops kept float in the PTQ model (none: all int8, like QAT; "
                           "'auto': the converter's XNNPACK default)")
@@ -84,6 +85,9 @@ def parse_args(argv=None):
                              "(a Lambda layer); only for files you trust. Default: refused")
     parser.add_argument("--no-gpu-run", action="store_true",
                         help="skip the run on LiteRT's GPU accelerator (SwiftShader)")
+    parser.add_argument("--no-checks", action="store_true",
+                        help="write and score the files without running the device checks "
+                             "(run keras-psa-check on them later)")
     parser.add_argument("--verbose", default="auto", choices=("auto", "0", "1", "2"),
                         help="progress bar (1), one line per epoch (2)")
     parser.add_argument("--json-output", default=None, help="also write the JSON summary here")
@@ -116,7 +120,8 @@ def main(argv=None):
         train_examples=args.train_examples, data_seed=args.data_seed,
         backup_steps=args.backup_steps, calibration_batches=args.calibration_batches,
         freeze_batch_norm=args.freeze_batch_norm, ptq_samples=args.ptq_samples,
-        ptq_float_ops=float_ops, gpu_run=not args.no_gpu_run, seed=args.seed,
+        ptq_float_ops=float_ops, gpu_run=not args.no_gpu_run,
+        device_checks=not args.no_checks, seed=args.seed,
         allow_unsafe=args.unsafe_load,
     )
     summary = qat_finetune(config, verbose=args.verbose)

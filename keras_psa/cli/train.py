@@ -49,6 +49,9 @@ def parse_args(argv=None):
     data.add_argument("--batch-size", type=int, default=16, help="global batch size")
     data.add_argument("--train-examples", type=int, default=None,
                       help="scenes in the training split of a built-in dataset")
+    data.add_argument("--val-examples", type=int, default=None,
+                      help="scenes in the validation split of a built-in dataset (default "
+                           "200)")
     data.add_argument("--data-seed", type=int, default=0,
                       help="seeds scenes, order and augmentation (kept apart from --seed)")
     fit = parser.add_argument_group("training")
@@ -95,7 +98,8 @@ def config_from_args(args):
     return TrainConfig(
         output_dir=args.output_dir, dataset=args.dataset, image_size=args.image_size,
         batch_size=args.batch_size, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
-        train_examples=args.train_examples, backbone=args.backbone, head=args.head,
+        train_examples=args.train_examples, val_examples=args.val_examples,
+        backbone=args.backbone, head=args.head,
         attention=None if args.attention == "none" else args.attention,
         attention_positions=args.attention_positions, psa_variant=args.psa_variant,
         alpha=args.alpha, head_filters=args.head_filters, learning_rate=args.lr,

@@ -38,12 +38,16 @@ class QATConfig:
             trained with the statistics it is converted with. Defaults to True:
             trained, the statistics followed each batch and the demo's
             fake-quant model lost a point of mean IoU (docs/quantization.md).
-        ptq_samples: calibration images of the post-training int8 model.
+        ptq_samples: calibration images of the post-training int8 models;
+            0 writes none (no post-training comparison).
         ptq_float_ops: TFLite ops the post-training int8 model keeps float
             (`()`: all int8, like the QAT model; `"auto"`: the converter's
             XNNPACK default).
         gpu_run: run the models on LiteRT's real GPU accelerator (SwiftShader
             where no GPU is present).
+        device_checks: run the device checks of every file (GPU rules and
+            accelerator, fp16, XNNPACK, Keras parity) and write a report
+            beside each. False: the files are only written and scored.
         seed: seeds the fine-tuning.
         allow_unsafe: load the float model even if that runs code stored in
             it (a `Lambda`); see `keras_psa.saving.load_model`.
@@ -66,22 +70,24 @@ class QATConfig:
     ptq_samples: int = 100
     ptq_float_ops: tuple = ()
     gpu_run: bool = True
+    device_checks: bool = True
     seed: int = 0
     allow_unsafe: bool = False
 
     def validate(self):
         """Raises ValueError naming the first bad field."""
-        for name in ("batch_size", "steps", "steps_per_epoch", "backup_steps", "ptq_samples"):
+        for name in ("batch_size", "steps", "steps_per_epoch", "backup_steps"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
-        if (not isinstance(self.calibration_batches, int)
-                or isinstance(self.calibration_batches, bool) or self.calibration_batches < 0):
-            raise ValueError("`calibration_batches` must be an int >= 0. "
-                             f"Received: calibration_batches={self.calibration_batches!r}")
-        if not isinstance(self.freeze_batch_norm, bool):
-            raise ValueError("`freeze_batch_norm` must be a bool. "
-                             f"Received: freeze_batch_norm={self.freeze_batch_norm!r}")
+        for name in ("calibration_batches", "ptq_samples"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"`{name}` must be an int >= 0. Received: {name}={value!r}")
+        for name in ("freeze_batch_norm", "gpu_run", "device_checks"):
+            value = getattr(self, name)
+            if not isinstance(value, bool):
+                raise ValueError(f"`{name}` must be a bool. Received: {name}={value!r}")
         if self.checkpoint not in ("model", "best"):
             raise ValueError(
                 f"`checkpoint` must be 'model' or 'best'. Received: checkpoint={self.checkpoint!r}"

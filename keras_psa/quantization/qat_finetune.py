@@ -289,7 +289,8 @@ def fine_tune(config, task, float_model, verbose="auto"):
 
 
 def export_files(config, task, float_path, float_model, qat_model, qat_dir):
-    """Step 2: writes qat_int8, qat_int8_xnnpack and the post-training files `PTQ_FILES`.
+    """Step 2: writes qat_int8, qat_int8_xnnpack and the post-training files `PTQ_FILES`
+    (none when `config.ptq_samples` is 0).
 
     Returns `{name: (path, Keras reference, conversion facts)}` in check order,
     and the ops the XNNPACK file runs in float.
@@ -313,7 +314,7 @@ def export_files(config, task, float_path, float_model, qat_model, qat_dir):
                               "flow": "qat_int8 with XNNPACK's missing int8 ops in float",
                               "float_ops": float_fallback_ops}),
     }
-    for name, options, flow in PTQ_FILES:
+    for name, options, flow in PTQ_FILES if config.ptq_samples else ():
         path = os.path.join(config.output_dir, f"{name}.tflite")
         export.convert_model(float_model, path, quantization="int8",
                              representative=task.representative(),
@@ -344,10 +345,13 @@ def op_sets(files):
 def check_files(config, task, files):
     """Step 3: device checks of every file, with a report beside each.
 
-    Returns `(checks, reports)`: the checks as dicts, the report paths.
+    Returns `(checks, reports)`: the checks as dicts, the report paths; both
+    empty when `config.device_checks` is False.
     """
-    images = task.parity_images()
     checks, reports = {}, {}
+    if not config.device_checks:
+        return checks, reports
+    images = task.parity_images()
     for name, (path, reference, conversion) in files.items():
         # The QAT files against their fake-quant model: "within one
         # step on 99% of elements"; PTQ against the float model: max-based.

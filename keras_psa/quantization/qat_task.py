@@ -46,6 +46,8 @@ class _Task:
                                    train_config["data_seed"])
         self.train_examples = _override(getattr(config, "train_examples", None),
                                         train_config.get("train_examples"))
+        # Scored on the float run's validation split, as its own figures were.
+        self.val_examples = train_config.get("val_examples")
         self.batch_size = getattr(config, "batch_size", 16)
         self.image_size = self._image_size(
             _override(getattr(config, "image_size", None), train_config["image_size"]))
@@ -95,7 +97,7 @@ class _SegmentationTask(_Task):
                                                   batch_size=batch_size)
 
     def load(self, split, **kwargs):
-        examples = self.train_examples if split == "train" else None
+        examples = self.train_examples if split == "train" else self.val_examples
         return load_dataset(self.dataset, self.image_size, self.batch_size, split=split,
                             seed=self.data_seed, num_examples=examples, **kwargs)
 
@@ -158,7 +160,6 @@ class _KeypointTask(_Task):
         self.flip = summary["config"].get("flip", True)
         # The float run's loss; runs from before the weight existed trained with plain MSE.
         self.foreground_weight = summary["config"].get("foreground_weight", 0.0)
-        self.val_examples = summary["config"].get("val_examples")
         self._examples = None
         self._reference_predictions = {}
 

@@ -21,6 +21,9 @@ class TrainConfig:
             the training split.
         train_examples: scenes in the training split of a built-in dataset
             (None: the dataset's default).
+        val_examples: scenes in the validation split of a built-in dataset
+            (None: the dataset's default, 200); fewer for quick runs only, the
+            validation figures then rest on fewer scenes.
         backbone, head, attention, attention_positions, psa_variant, alpha,
             head_filters: the model's `ArchitectureSpec`.
         learning_rate: peak learning rate (AdamW).
@@ -49,6 +52,7 @@ class TrainConfig:
     epochs: int = 10
     steps_per_epoch: int = None
     train_examples: int = None
+    val_examples: int = None
     backbone: str = _ARCHITECTURE.backbone
     head: str = _ARCHITECTURE.head
     attention: str = _ARCHITECTURE.attention
@@ -76,7 +80,7 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
-        for name in ("steps_per_epoch", "train_examples"):
+        for name in ("steps_per_epoch", "train_examples", "val_examples"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ValueError(

@@ -129,7 +129,8 @@ def _train(config, verbose, started):
     data_args = dict(name=config.dataset, image_size=config.image_size,
                      batch_size=config.batch_size, seed=config.data_seed)
     _, info = load_dataset(**data_args, split="train", num_examples=config.train_examples)
-    val_data, val_info = load_dataset(**data_args, split="val", drop_remainder=False)
+    val_data, val_info = load_dataset(**data_args, split="val", drop_remainder=False,
+                                      num_examples=config.val_examples)
     # Known length: Keras then does not warn that the validation data "ran out".
     val_data = val_data.apply(tf.data.experimental.assert_cardinality(val_info.steps_per_epoch))
     steps_per_epoch = config.steps_per_epoch or info.steps_per_epoch

@@ -46,6 +46,11 @@ def test_qat_config_rejects_bad_values():
         QATConfig("run", steps=0).validate()
     with pytest.raises(ValueError, match="`checkpoint` must be"):
         QATConfig("run", checkpoint="last").validate()
+    with pytest.raises(ValueError, match="`ptq_samples` must be an int >= 0"):
+        QATConfig("run", ptq_samples=-1).validate()
+    with pytest.raises(ValueError, match="`device_checks` must be a bool"):
+        QATConfig("run", device_checks="no").validate()
+    QATConfig("run", ptq_samples=0, device_checks=False).validate()
 
 
 def _summary(task):

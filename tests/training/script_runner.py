@@ -10,10 +10,12 @@ from tests.installed_tools import tool
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = tool("keras-psa-train")
 
-# Smallest useful run: 64x64 digits, a thin backbone and head, 2 epochs of 6 steps.
+# Smallest useful run: 64x64 digits, a thin backbone and head, 2 epochs of 6 steps,
+# validated on 16 scenes.
 TINY_ARGS = (
     "--dataset", "digits", "--image-size", "64", "--alpha", "0.35", "--head-filters", "16",
-    "--batch-size", "4", "--train-examples", "32", "--epochs", "2", "--steps-per-epoch", "6",
+    "--batch-size", "4", "--train-examples", "32", "--val-examples", "16", "--epochs", "2",
+    "--steps-per-epoch", "6",
     "--backup-steps", "2", "--num-pictures", "2", "--verbose", "2", "--deterministic",
 )
 

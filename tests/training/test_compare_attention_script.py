@@ -43,7 +43,7 @@ def test_image_size_must_fit_the_task(task, size):
 
 TINY = ("--attentions", "none,psa_p", "--seeds", "2", "--epochs", "1", "--steps-per-epoch",
         "2", "--warmup-steps", "1", "--batch-size", "4", "--train-examples", "16", "--alpha",
-        "0.35", "--head-filters", "16", "--latency-runs", "3")
+        "0.35", "--head-filters", "16", "--latency-runs", "3", "--val-examples", "8")
 
 
 def _run(output_dir, *args):
@@ -135,7 +135,7 @@ def test_tiny_segmentation_study_writes_paired_differences(tmp_path):
 @pytest.mark.cost(171)
 def test_tiny_keypoint_study_scores_oks_ap(tmp_path):
     rows, table = _study(str(tmp_path / "study"), "--task", "keypoints", "--image-size",
-                         "64,48", "--val-examples", "8")
+                         "64,48")
     _check_paired_rows(rows, "oks_ap")
     assert all(row["secondary_metric"] == "pck" for row in rows.values())
     assert "val OKS AP" in table and "64x48" in table
