@@ -27,7 +27,10 @@ def _require_av():
 
 
 def video_frames(path):
-    """Yields `(frame index, uint8 RGB (H, W, 3))` of every frame of the video `path`.
+    """Yields `(frame index, uint8 RGB (H, W, 3))` of every frame of the video `path`,
+    turned as a player shows it: phones store portrait video as landscape frames with a
+    rotation in the display matrix, which is applied here (as the EXIF orientation of
+    photos is).
 
     Raises:
         VideoReadError: the file is missing, not a video, or breaks while decoding
@@ -46,11 +49,18 @@ def video_frames(path):
         index = -1
         try:
             for index, frame in enumerate(container.decode(stream)):
-                yield index, frame.to_ndarray(format="rgb24")
+                yield index, _displayed(frame)
         except (av.error.FFmpegError, OSError) as error:
             raise VideoReadError(f"{path}: frame {index + 1}: {error}") from error
         if index < 0:
             raise VideoReadError(f"{path}: no frame could be decoded")
+
+
+def _displayed(frame):
+    # PyAV: `rotation` is the angle that turns the frame counterclockwise for display.
+    turns = round(frame.rotation / 90) % 4
+    array = frame.to_ndarray(format="rgb24")
+    return np.ascontiguousarray(np.rot90(array, turns)) if turns else array
 
 
 def video_rate(path):
