@@ -72,7 +72,7 @@ def _summary(output_dir):
         return json.load(file)
 
 
-@pytest.mark.cost(150)
+@pytest.mark.cost(210)
 def test_sigkill_mid_epoch_then_restart_ends_like_an_uninterrupted_run(tmp_path):
     float_dir = str(tmp_path / "float")
     _run(TRAIN_SCRIPT, [*FLOAT_ARGS, "--output-dir", float_dir])

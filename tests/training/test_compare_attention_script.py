@@ -84,7 +84,7 @@ def _check_paired_rows(rows, metric):
 
 
 @pytest.mark.slow
-@pytest.mark.cost(279)
+@pytest.mark.cost(230)
 def test_tiny_segmentation_study_writes_paired_differences(tmp_path):
     records = tmp_path / "records"
     rows, table = _study(str(tmp_path / "study"), "--record-dir", str(records))

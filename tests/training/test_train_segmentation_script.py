@@ -162,7 +162,7 @@ def _free_ports(count):
 
 @pytest.mark.slow
 @pytest.mark.flavor_independent
-@pytest.mark.cost(74)
+@pytest.mark.cost(40)
 def test_multiworker_strategy_with_two_local_workers(tmp_path):
     """Two processes on this machine form a MultiWorkerMirroredStrategy cluster
     from TF_CONFIG (tf_keras: Keras 3's fit does not support it); worker 0, the
