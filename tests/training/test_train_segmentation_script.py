@@ -76,6 +76,7 @@ def test_tiny_run_writes_model_summary_and_pictures(tiny_run):
     summary = _summary(output_dir)
     assert 0.0 <= summary["val"]["mean_iou"] <= 1.0
     assert 0.0 <= summary["val"]["pixel_accuracy"] <= 1.0
+    assert summary["dataset"]["val_examples"] == 16  # --val-examples of TINY_ARGS
     assert summary["model"]["params"] > 0 and summary["model"]["macs"] > 0
     assert len(summary["history"]) == 2
     assert summary["timing"]["steps_this_process"] == 12
