@@ -14,6 +14,8 @@ dynamic-size models have none), and the dilated depthwise convolution (see
 `DilatedDepthwiseConv2D`). Fake quantization (QAT) exists only in TensorFlow.
 """
 
+import functools
+
 from keras_psa.keras_flavor import BACKEND
 from keras_psa.keras_flavor import USING_TF_KERAS
 from keras_psa.keras_flavor import keras
@@ -178,7 +180,11 @@ def require_fake_quant():
 
 
 def depthwise_conv2d_dilated(inputs, kernel, strides, padding, dilations):
-    """TensorFlow's DepthwiseConv2dNative with its `dilations` attribute (TF only)."""
+    """TensorFlow's DepthwiseConv2dNative with its `dilations` attribute (TF only).
+
+    Only oneDNN's CPU kernel runs it with dilations (`native_dilation_runs`); every
+    build's TFLite converter lowers it.
+    """
     return tf.raw_ops.DepthwiseConv2dNative(
         input=inputs,
         filter=kernel,
@@ -186,6 +192,23 @@ def depthwise_conv2d_dilated(inputs, kernel, strides, padding, dilations):
         padding=padding.upper(),
         dilations=[1, *dilations, 1],
     )
+
+
+@functools.cache
+def native_dilation_runs():
+    """Whether TensorFlow here runs DepthwiseConv2dNative with dilations.
+
+    Its oneDNN kernel does; the Eigen kernel of builds and CPUs without oneDNN
+    (TensorFlow turns it on by default only on x86 CPUs with AVX-512, and never on
+    ARM) raises UnimplementedError. Found once, on a 5x5 image.
+    """
+    with tf.init_scope():  # an eager probe, also when called while a graph is traced
+        try:
+            depthwise_conv2d_dilated(tf.ones((1, 5, 5, 1)), tf.ones((3, 3, 1, 1)), (1, 1),
+                                     "same", (2, 2))
+        except tf.errors.UnimplementedError:
+            return False
+    return True
 
 
 def bias_add(x, bias):

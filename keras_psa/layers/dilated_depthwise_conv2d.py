@@ -1,9 +1,36 @@
 """DepthwiseConv2D whose atrous form converts to TFLite's dilated DEPTHWISE_CONV_2D."""
 
+import contextlib
+import contextvars
+
 from keras_psa import backend_ops as ops
 from keras_psa.keras_flavor import USING_TF_KERAS
 from keras_psa.keras_flavor import keras
 from keras_psa.keras_flavor import register_serializable
+
+_CONVERTING = contextvars.ContextVar("keras_psa_native_dilation", default=False)
+
+
+@contextlib.contextmanager
+def native_dilation_scope():
+    """Within it, `DilatedDepthwiseConv2D` emits the native dilated op on every machine.
+
+    For tracing a graph to convert, not to run: where TensorFlow's CPU kernel
+    lacks dilations, a model called inside the scope raises UnimplementedError.
+    Also a decorator.
+
+    Example:
+
+    ```python
+    with native_dilation_scope():
+        tflite_bytes = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    ```
+    """
+    token = _CONVERTING.set(True)
+    try:
+        yield
+    finally:
+        _CONVERTING.reset(token)
 
 
 @register_serializable
@@ -20,6 +47,15 @@ class DilatedDepthwiseConv2D(keras.layers.DepthwiseConv2D):
     partition. This layer calls `DepthwiseConv2dNative` with its `dilations`
     attribute instead, which the converter lowers to one DEPTHWISE_CONV_2D
     with dilation factors whatever the shapes.
+
+    Only TensorFlow's oneDNN CPU kernel runs that op with dilations (oneDNN is
+    on by default on x86 CPUs with AVX-512; not on other x86 CPUs, nor on
+    ARM). Where it does not run, the layer computes as `DepthwiseConv2D` and
+    emits the native op only while a graph is traced for conversion: inside
+    `native_dilation_scope()`, which the package's converters (`convert_model`,
+    `keras-psa-convert`, QAT export) enter themselves. Wrap a plain
+    `TFLiteConverter` or `model.export(format="litert")` in it for the same
+    one-op file on every machine.
 
     The arguments, weights (same names, shapes and order), config and outputs
     are those of `DepthwiseConv2D`; only the class name in a saved file
@@ -60,6 +96,7 @@ class DilatedDepthwiseConv2D(keras.layers.DepthwiseConv2D):
             dilation == (1, 1)
             or self.data_format == "channels_first"
             or not ops.TENSORFLOW_BACKEND
+            or not (_CONVERTING.get() or ops.native_dilation_runs())
         ):
             return super().call(inputs)
         kernel = ops.cast(self._kernel(), inputs.dtype)

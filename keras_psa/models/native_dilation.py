@@ -36,7 +36,8 @@ def with_native_dilation(model):
 
     ```python
     model = keras.saving.load_model("old_deeplabv3plus.keras")
-    with_native_dilation(model).export("model.tflite", format="litert")
+    with native_dilation_scope():  # keras_psa.layers: one op on every CPU
+        with_native_dilation(model).export("model.tflite", format="litert")
     ```
     """
     config = model.get_config() if isinstance(model, keras.Model) else None

@@ -21,6 +21,7 @@ from keras_psa.export.metadata import write_heatmap_metadata
 from keras_psa.export.metadata import write_segmenter_metadata
 from keras_psa.export.tflite.float_islands import float_islands
 from keras_psa.keras_flavor import keras
+from keras_psa.layers.dilated_depthwise_conv2d import native_dilation_scope
 from keras_psa.quantization.integer_bias_grid import snap_biases_to_integer_grid
 from keras_psa.quantization.keras3_handover import load_keras3_weights
 from keras_psa.quantization.qat_config import QATConfig
@@ -142,6 +143,7 @@ def _static_qat_copy(task, qat_model):
     return static
 
 
+@native_dilation_scope()
 def convert_qat_model(qat_model, output_path, *, labels=None, keypoint_names=None):
     """The documented tfmot flow: `Optimize.DEFAULT`, no representative data.
 

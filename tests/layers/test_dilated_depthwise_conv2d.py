@@ -8,6 +8,7 @@ import pytest
 
 from keras_psa.keras_flavor import keras
 from keras_psa.layers import DilatedDepthwiseConv2D
+from keras_psa.layers import native_dilation_scope
 from keras_psa.models import with_native_dilation
 from tests.backend import to_numpy
 
@@ -63,21 +64,65 @@ def test_weights_and_config_are_depthwise_conv2d_ones():
     assert tuple(restored.dilation_rate) == (6, 6)
 
 
-@pytest.mark.tensorflow_only
-@pytest.mark.parametrize("batch_size", [None, 1])
-def test_dynamic_shape_converts_to_one_dilated_depthwise_op(batch_size):
-    inputs = keras.Input((None, None, 8), batch_size=batch_size)
-    outputs = DilatedDepthwiseConv2D(3, padding="same", dilation_rate=6, use_bias=False)(inputs)
-    model = keras.Model(inputs, outputs)
+def _plain_conversion_ops(model):
     import tensorflow as tf
 
     from keras_psa.export import TFLiteGraph
 
     graph = TFLiteGraph(tf.lite.TFLiteConverter.from_keras_model(model).convert())
-    names = collections.Counter(op.name for op in graph.ops)
+    return graph.ops
+
+
+def _dynamic_model(batch_size=None):
+    inputs = keras.Input((None, None, 8), batch_size=batch_size)
+    outputs = DilatedDepthwiseConv2D(3, padding="same", dilation_rate=6, use_bias=False)(inputs)
+    return keras.Model(inputs, outputs)
+
+
+@pytest.mark.tensorflow_only
+@pytest.mark.parametrize("batch_size", [None, 1])
+@pytest.mark.parametrize("kernel_runs_dilations", [True, False])
+def test_dynamic_shape_converts_to_one_dilated_depthwise_op(batch_size, kernel_runs_dilations,
+                                                            monkeypatch):
+    # Both kinds of machine: oneDNN's kernel runs the dilated op, the Eigen kernel does not;
+    # inside the scope the traced graph has the native op either way.
+    from keras_psa import backend_ops
+
+    monkeypatch.setattr(backend_ops, "native_dilation_runs", lambda: kernel_runs_dilations)
+    with native_dilation_scope():
+        ops = _plain_conversion_ops(_dynamic_model(batch_size))
+    names = collections.Counter(op.name for op in ops)
     assert names == {"DEPTHWISE_CONV_2D": 1}, names
-    (op,) = graph.ops
+    (op,) = ops
     assert (op.options.dilationHFactor, op.options.dilationWFactor) == (6, 6)
+
+
+@pytest.mark.tensorflow_only
+def test_without_a_dilated_kernel_the_layer_runs_and_traces_as_depthwise_conv2d(monkeypatch):
+    # A CPU without oneDNN: outside the scope the layer must run (training, predict), so
+    # it computes as DepthwiseConv2D, with the same outputs and SPACE_TO_BATCH_ND on export.
+    from keras_psa import backend_ops
+
+    monkeypatch.setattr(backend_ops, "native_dilation_runs", lambda: False)
+    reference, layer = _pair(CASES[0])
+    x = np.random.default_rng(4).normal(size=(2, 13, 11, 5)).astype("float32")
+    np.testing.assert_allclose(to_numpy(layer(x)), to_numpy(reference(x)), atol=1e-5, rtol=0)
+    assert "SPACE_TO_BATCH_ND" in {op.name for op in _plain_conversion_ops(_dynamic_model())}
+
+
+@pytest.mark.tensorflow_only
+def test_the_probe_matches_what_the_kernel_does():
+    import tensorflow as tf
+
+    from keras_psa import backend_ops
+
+    try:
+        backend_ops.depthwise_conv2d_dilated(tf.ones((1, 6, 6, 2)), tf.ones((3, 3, 2, 1)),
+                                             (1, 1), "same", (2, 2))
+        runs = True
+    except tf.errors.UnimplementedError:
+        runs = False
+    assert backend_ops.native_dilation_runs() is runs
 
 
 @pytest.mark.tensorflow_only

@@ -23,6 +23,7 @@ from keras_psa.export.conversion.representative_data import representative_image
 from keras_psa.export.conversion.uint8_input import to_uint8_input
 from keras_psa.export.metadata.label_names import parse_names
 from keras_psa.export.tflite.tflite_graph import TFLiteGraph
+from keras_psa.layers.dilated_depthwise_conv2d import native_dilation_scope
 from keras_psa.saving import deserialization_scope
 from keras_psa.saving import load_model
 
@@ -243,7 +244,8 @@ def convert_model(model, output_path=None, quantization="float32", *, input_size
         input_range = resolve_pixel_range(model, input_range, needed_for="uint8 input")
         # The uint8 input is made from the float-input model below.
         int8_io, int8_output = False, int8_io
-    with tempfile.TemporaryDirectory(prefix="keras_psa_export_") as tmp:
+    # The scope: the atrous convolutions trace as one dilated op on every machine.
+    with tempfile.TemporaryDirectory(prefix="keras_psa_export_") as tmp, native_dilation_scope():
         if model is None:  # a SavedModel that Keras cannot load: convert as is
             if input_size is not None:
                 raise ValueError(

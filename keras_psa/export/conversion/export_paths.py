@@ -10,6 +10,7 @@ from keras_psa.export.checks.op_issue import OpIssue
 from keras_psa.export.tflite.tflite_graph import TFLiteGraph
 from keras_psa.keras_flavor import USING_TF_KERAS
 from keras_psa.keras_flavor import keras
+from keras_psa.layers.dilated_depthwise_conv2d import native_dilation_scope
 
 # Export path -> the quantization modes it offers without the package's help.
 # Plain post-training int8 of the TFLite converter is left out: that is what
@@ -66,6 +67,7 @@ def _float16_options(converter):
     converter.target_spec.supported_types = [tf.float16]
 
 
+@native_dilation_scope()
 def _plain_convert(model, mode):
     import tensorflow as tf
 
@@ -75,6 +77,7 @@ def _plain_convert(model, mode):
     return converter.convert()
 
 
+@native_dilation_scope()
 def _keras_export(model, mode, output_path):
     import tensorflow as tf
 
@@ -103,7 +106,8 @@ def _qat_convert(model, pixel_range, qat_steps, seed):
     qat_model.fit(x, y, batch_size=1, epochs=1, verbose=0)
     converter = tf.lite.TFLiteConverter.from_keras_model(qat_model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    return qat_model, converter.convert()
+    with native_dilation_scope():
+        return qat_model, converter.convert()
 
 
 def export_by_path(build, export_path, mode, output_path, *, pixel_range=(0.0, 255.0),

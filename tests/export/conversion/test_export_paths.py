@@ -108,10 +108,14 @@ def test_export_path_and_mode_are_checked(tmp_path):
 
 @pytest.mark.keras3_only
 def test_keras_export_of_deeplabv3plus_psa_passes_check_cli(tmp_path):
-    # The user's own call, dynamic batch, then the package's CLI.
+    # The user's own call, dynamic batch, in the scope the layer's docs name (what makes it
+    # one dilated op where TensorFlow's CPU kernel lacks dilations), then the package's CLI.
+    from keras_psa.layers import native_dilation_scope
+
     model = builder("deeplabv3plus", "psa_s")(None)
     path = tmp_path / "model.tflite"
-    model.export(str(path), format="litert", verbose=False)
+    with native_dilation_scope():
+        model.export(str(path), format="litert", verbose=False)
     result = subprocess.run([CHECK, str(path), "--gpu", "--xnnpack", "--json"],
                             capture_output=True, text=True, timeout=600, check=False)
     statuses = {c["name"]: c["status"] for c in json.loads(result.stdout)["checks"]}
