@@ -17,6 +17,7 @@ import sys
 
 from keras_psa.cli.exit_codes import EXIT_PASSED
 from keras_psa.cli.exit_codes import EXIT_USAGE
+from keras_psa.cli.exit_codes import unavailable_exit_code
 from keras_psa.cli.model_flags import add_model_flags
 from keras_psa.cli.model_flags import predictor_of
 
@@ -49,6 +50,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     from keras_psa.inference.evaluation_report import evaluation_markdown
+    from keras_psa.inference.gpu_runner import GpuRunnerError
     from keras_psa.inference.model_evaluation import evaluate_models
 
     try:
@@ -57,6 +59,9 @@ def main(argv=None):
                                  output_dir=args.output_dir, seed=args.seed,
                                  num_examples=args.num_examples, num_classes=args.num_classes,
                                  resamples=args.resamples, progress=not args.no_progress)
+    except GpuRunnerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return unavailable_exit_code()
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

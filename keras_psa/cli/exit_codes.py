@@ -17,6 +17,11 @@ EXIT_CODES_HELP = (
 )
 
 
+def unavailable_exit_code():
+    """3 for what cannot run here (no Vulkan device, ...); 1 under CI, which provides it."""
+    return EXIT_FAILED if os.environ.get("CI") else EXIT_UNAVAILABLE
+
+
 def exit_code(checks):
     """0 when all passed; 1 when one failed; 3 when some could not run; 4 when the
     rest passed but an int8 file's task-level result was not judged (random inputs).
@@ -28,7 +33,7 @@ def exit_code(checks):
     if "failed" in statuses:
         return EXIT_FAILED
     if "unavailable" in statuses:
-        return EXIT_FAILED if os.environ.get("CI") else EXIT_UNAVAILABLE
+        return unavailable_exit_code()
     if "not judged" in statuses:
         return EXIT_NOT_JUDGED
     return EXIT_PASSED

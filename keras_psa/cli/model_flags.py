@@ -2,10 +2,12 @@
 
 from keras_psa.inference.image_fit import FIT_MODES
 from keras_psa.inference.model_facts import TASKS
+from keras_psa.inference.model_runner import ACCELERATORS
 
 
 def add_model_flags(parser):
-    """Adds --task, --labels, --pixel-range, --sigma, --fit, --threads, --no-xnnpack."""
+    """Adds --task, --labels, --pixel-range, --sigma, --fit, --accelerator, --threads,
+    --no-xnnpack."""
     group = parser.add_argument_group(
         "model facts (only for files whose metadata or summary.json lacks them)")
     group.add_argument("--task", choices=TASKS, default=None)
@@ -20,6 +22,9 @@ def add_model_flags(parser):
     run.add_argument("--fit", choices=FIT_MODES, default="letterbox",
                      help="how images fit the model's input: keep the aspect ratio with "
                           "borders, or stretch")
+    run.add_argument("--accelerator", choices=ACCELERATORS, default="cpu",
+                     help="LiteRT's CPU (XNNPACK) or its GPU accelerator (.tflite files; a "
+                          "Vulkan device: a GPU's driver, else SwiftShader)")
     run.add_argument("--threads", type=int, default=1, help="LiteRT CPU threads")
     run.add_argument("--no-xnnpack", action="store_true",
                      help="run .tflite files on TFLite's builtin kernels instead of XNNPACK")
@@ -31,4 +36,5 @@ def predictor_of(args, model):
 
     return Predictor(model, task=args.task, labels=args.labels,
                      pixel_range=args.pixel_range, sigma=args.sigma, fit=args.fit,
-                     num_threads=args.threads, xnnpack=not args.no_xnnpack)
+                     num_threads=args.threads, xnnpack=not args.no_xnnpack,
+                     accelerator=args.accelerator)

@@ -19,6 +19,7 @@ import sys
 from keras_psa.cli.exit_codes import EXIT_FAILED
 from keras_psa.cli.exit_codes import EXIT_PASSED
 from keras_psa.cli.exit_codes import EXIT_USAGE
+from keras_psa.cli.exit_codes import unavailable_exit_code
 from keras_psa.cli.model_flags import add_model_flags
 from keras_psa.cli.model_flags import predictor_of
 
@@ -46,12 +47,16 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    from keras_psa.inference.gpu_runner import GpuRunnerError
     from keras_psa.inference.person_boxes import read_person_boxes
     from keras_psa.inference.prediction_run import run_predictions
 
     try:
         predictor = predictor_of(args, args.model)
         boxes = read_person_boxes(args.boxes) if args.boxes else None
+    except GpuRunnerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return unavailable_exit_code()
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -61,7 +66,7 @@ def main(argv=None):
         print(f"skipped {source}: {reason}", file=sys.stderr)
     model_ms, total_ms = run.median_ms()
     runtime = predictor.runner.runtime
-    if predictor.runner.kind == "tflite":
+    if predictor.runner.kind == "tflite" and predictor.runner.gpu is None:
         runtime += f" ({'XNNPACK' if not args.no_xnnpack else 'builtin kernels'}, " \
                    f"{args.threads} thread{'s' if args.threads > 1 else ''})"
     print(f"{len(run.total_ms)} images/frames on {runtime}; {len(run.problems)} skipped")

@@ -48,6 +48,7 @@ class Predictor:
         sigma: heatmap sigma of a keypoint model (its decoding's smoothing).
         fit: `"letterbox"` (keep the aspect ratio) or `"stretch"`.
         num_threads, xnnpack: LiteRT's CPU settings.
+        accelerator: `"cpu"`, or `"gpu"` for LiteRT's GPU accelerator (`.tflite`).
         keras_model: an already loaded Keras model of `model`.
 
     Example:
@@ -61,9 +62,10 @@ class Predictor:
     """
 
     def __init__(self, model, task=None, labels=None, pixel_range=None, sigma=None,
-                 fit="letterbox", num_threads=1, xnnpack=True, keras_model=None):
+                 fit="letterbox", num_threads=1, xnnpack=True, keras_model=None,
+                 accelerator="cpu"):
         self.runner = ModelRunner(model, num_threads=num_threads, xnnpack=xnnpack,
-                                  model=keras_model)
+                                  model=keras_model, accelerator=accelerator)
         self.facts = ModelFacts.read(self.runner, task=task, labels=labels,
                                      pixel_range=pixel_range, sigma=sigma)
         self.fit = fit
