@@ -16,12 +16,12 @@ import tensorflow as tf
 
 from keras_psa import export
 from keras_psa.export.atomic_write import write_bytes_atomically
+from keras_psa.export.conversion.keras_converter import keras_converter
 from keras_psa.export.conversion.quantization_mode import GPU_TOLERANCE
 from keras_psa.export.metadata import write_heatmap_metadata
 from keras_psa.export.metadata import write_segmenter_metadata
 from keras_psa.export.tflite.float_islands import float_islands
 from keras_psa.keras_flavor import keras
-from keras_psa.layers.dilated_depthwise_conv2d import native_dilation_scope
 from keras_psa.quantization.integer_bias_grid import snap_biases_to_integer_grid
 from keras_psa.quantization.keras3_handover import load_keras3_weights
 from keras_psa.quantization.qat_config import QATConfig
@@ -143,7 +143,6 @@ def _static_qat_copy(task, qat_model):
     return static
 
 
-@native_dilation_scope()
 def convert_qat_model(qat_model, output_path, *, labels=None, keypoint_names=None):
     """The documented tfmot flow: `Optimize.DEFAULT`, no representative data.
 
@@ -154,9 +153,9 @@ def convert_qat_model(qat_model, output_path, *, labels=None, keypoint_names=Non
     if labels is not None and keypoint_names is not None:
         raise ValueError("Pass `labels` (a segmenter) or `keypoint_names` (heatmaps), not both. "
                          f"Received: labels={labels!r}, keypoint_names={keypoint_names!r}")
-    converter = tf.lite.TFLiteConverter.from_keras_model(qat_model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    tflite_bytes = converter.convert()
+    with keras_converter(qat_model) as converter:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        tflite_bytes = converter.convert()
     if labels is not None:
         tflite_bytes = write_segmenter_metadata(tflite_bytes, labels=labels,
                                                 name=qat_model.name)

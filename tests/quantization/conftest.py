@@ -6,6 +6,7 @@ from ai_edge_litert.interpreter import Interpreter
 from ai_edge_litert.interpreter import OpResolverType
 
 from keras_psa.export.checks.error_measures import share_within_steps
+from keras_psa.export.conversion.keras_converter import keras_converter
 from keras_psa.keras_flavor import keras
 
 
@@ -29,10 +30,12 @@ def fit_briefly(model, steps=8, seed=0):
 
 
 def convert_default(model):
-    """The documented tfmot flow: Optimize.DEFAULT, no representative dataset."""
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    return converter.convert()
+    """The documented tfmot flow as the package's QAT export runs it: Optimize.DEFAULT, no
+    representative dataset (`keras_converter`: the same file as `from_keras_model`,
+    tests/export/conversion/test_keras_converter.py)."""
+    with keras_converter(model) as converter:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        return converter.convert()
 
 
 def interpreter_for(tflite_model):

@@ -11,10 +11,10 @@ from keras_psa.export.conversion.float_nodes import PSA_FLOAT_SCOPES
 from keras_psa.export.conversion.float_nodes import select_float_nodes
 from keras_psa.export.conversion.input_range import model_input_range
 from keras_psa.export.conversion.input_range import resolve_pixel_range
+from keras_psa.export.conversion.keras_converter import saved_model_converter
 from keras_psa.export.conversion.mediapipe_export import add_model_metadata
 from keras_psa.export.conversion.mediapipe_export import check_output_options
 from keras_psa.export.conversion.mediapipe_export import prepare_output_stride
-from keras_psa.export.conversion.model_loading import keras_module_of
 from keras_psa.export.conversion.model_loading import with_static_input
 from keras_psa.export.conversion.output_stride import check_output_stride
 from keras_psa.export.conversion.quantization_mode import check_quantization_mode
@@ -26,20 +26,6 @@ from keras_psa.export.tflite.tflite_graph import TFLiteGraph
 from keras_psa.layers.dilated_depthwise_conv2d import native_dilation_scope
 from keras_psa.saving import deserialization_scope
 from keras_psa.saving import load_model
-
-
-def _saved_model_converter(model, tmp_dir):
-    """Converter for a Keras model: SavedModel export for Keras 3, from_keras_model
-    for tf_keras (whose SavedModel path the converter knows natively)."""
-    if keras_module_of(model).__name__ == "tf_keras":
-        return tf.lite.TFLiteConverter.from_keras_model(model)
-    # Keras 3: export a serving SavedModel; it freezes the variables cleanly
-    # (from_concrete_functions leaves READ_VARIABLE ops that break calibration).
-    # Keras 3 relaxes the batch dimension to None unless the signature pins it.
-    signature = [tf.TensorSpec(tuple(t.shape), t.dtype) for t in model.inputs]
-    model.export(tmp_dir, format="tf_saved_model", verbose=False, input_signature=signature)
-    return tf.lite.TFLiteConverter.from_saved_model(tmp_dir)
-
 
 # Ops whose int8 kernels XNNPACK's TFLite delegate lacks (found with
 # check_xnnpack_delegation on ai-edge-litert 2.3): left int8 they run on
@@ -262,7 +248,7 @@ def convert_model(model, output_path=None, quantization="float32", *, input_size
             if output_stride is not None:
                 check_output_stride(model, output_stride)
             shape = tuple(model.inputs[0].shape)
-            converter = _saved_model_converter(model, os.path.join(tmp, "saved_model"))
+            converter = saved_model_converter(model, os.path.join(tmp, "saved_model"))
         if quantization == "int8" and shape is None:
             raise ValueError("int8 conversion needs a Keras model (input shape unknown).")
 

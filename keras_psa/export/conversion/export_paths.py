@@ -7,6 +7,7 @@ from keras_psa.export.checks.check_result import FAILED
 from keras_psa.export.checks.check_result import PASSED
 from keras_psa.export.checks.check_result import CheckResult
 from keras_psa.export.checks.op_issue import OpIssue
+from keras_psa.export.conversion.keras_converter import keras_converter
 from keras_psa.export.tflite.tflite_graph import TFLiteGraph
 from keras_psa.keras_flavor import USING_TF_KERAS
 from keras_psa.keras_flavor import keras
@@ -104,9 +105,9 @@ def _qat_convert(model, pixel_range, qat_steps, seed):
     y = np.zeros((qat_steps,) + tuple(qat_model.output_shape[1:]), "float32")
     qat_model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="mse")
     qat_model.fit(x, y, batch_size=1, epochs=1, verbose=0)
-    converter = tf.lite.TFLiteConverter.from_keras_model(qat_model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    with native_dilation_scope():
+    # As keras-psa-qat converts (`keras_converter`: from_keras_model's file, faster).
+    with keras_converter(qat_model) as converter:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
         return qat_model, converter.convert()
 
 

@@ -1,0 +1,59 @@
+"""keras_converter: the file `TFLiteConverter.from_keras_model` writes, without its Keras
+SavedModel."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_psa.export.conversion.keras_converter import keras_converter
+from keras_psa.export.tflite.tflite_graph import TFLiteGraph
+from keras_psa.keras_flavor import keras
+from keras_psa.layers import DilatedDepthwiseConv2D
+from keras_psa.layers import PolarizedSelfAttention
+
+
+def _model():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((16, 16, 3), batch_size=1, name="image")
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
+    x = DilatedDepthwiseConv2D(3, padding="same", dilation_rate=2)(x)
+    x = PolarizedSelfAttention(name="psa")(x)
+    return keras.Model(inputs, keras.layers.Conv2D(3, 1, name="logits")(x))
+
+
+def _convert(converter, quantize):
+    if quantize:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    return converter.convert()
+
+
+def _ops_and_output(tflite_bytes, images):
+    from ai_edge_litert.interpreter import Interpreter
+
+    graph = TFLiteGraph(tflite_bytes)
+    interpreter = Interpreter(model_content=tflite_bytes)
+    interpreter.allocate_tensors()
+    inputs, outputs = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    interpreter.set_tensor(inputs["index"], images)
+    interpreter.invoke()
+    names = (inputs["name"], outputs["name"])
+    return [op.name for op in graph.ops], interpreter.get_tensor(outputs["index"]), names
+
+
+@pytest.mark.parametrize("qat", [False, pytest.param(True, marks=pytest.mark.tf_keras_only)])
+def test_same_file_as_from_keras_model(qat):
+    model = _model()
+    if qat:
+        from keras_psa.quantization import quantize_model
+
+        model = quantize_model(model)
+    images = np.random.default_rng(1).uniform(0, 255, (1, 16, 16, 3)).astype("float32")
+    expected = _convert(tf.lite.TFLiteConverter.from_keras_model(model), qat)
+    with keras_converter(model) as converter:
+        received = _convert(converter, qat)
+    ops, output, names = _ops_and_output(received, images)
+    expected_ops, expected_output, expected_names = _ops_and_output(expected, images)
+    assert ops == expected_ops
+    assert names == expected_names
+    np.testing.assert_array_equal(output, expected_output)
+    assert "DEPTHWISE_CONV_2D" in ops and "SPACE_TO_BATCH_ND" not in ops
