@@ -1,13 +1,14 @@
 import numpy as np
 import pytest
-import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
+from keras_psa.export.conversion.keras_converter import keras_converter
 from keras_psa.models import build_segmentation_model
 
 
 def _convert(model):
-    return tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    with keras_converter(model) as converter:
+        return converter.convert()
 
 
 def _op_outputs(interpreter):

@@ -40,6 +40,8 @@ def saved_model_converter(model, directory):
     @tf.function(input_signature=signature)
     def serve(*inputs):
         outputs = model(inputs[0] if len(inputs) == 1 else list(inputs), training=False)
+        if isinstance(outputs, dict):  # a model built with named outputs
+            return outputs
         outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
         return dict(zip(names, outputs))
 

@@ -12,13 +12,17 @@ from keras_psa.layers import DilatedDepthwiseConv2D
 from keras_psa.layers import PolarizedSelfAttention
 
 
-def _model():
+def _model(named_outputs=False):
     keras.utils.set_random_seed(0)
     inputs = keras.Input((16, 16, 3), batch_size=1, name="image")
     x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
     x = DilatedDepthwiseConv2D(3, padding="same", dilation_rate=2)(x)
     x = PolarizedSelfAttention(name="psa")(x)
-    return keras.Model(inputs, keras.layers.Conv2D(3, 1, name="logits")(x))
+    logits = keras.layers.Conv2D(3, 1, name="logits")(x)
+    if named_outputs:
+        return keras.Model(inputs, {"logits": logits,
+                                    "scores": keras.layers.Softmax(name="scores")(logits)})
+    return keras.Model(inputs, logits)
 
 
 def _convert(converter, quantize):
@@ -33,16 +37,18 @@ def _ops_and_output(tflite_bytes, images):
     graph = TFLiteGraph(tflite_bytes)
     interpreter = Interpreter(model_content=tflite_bytes)
     interpreter.allocate_tensors()
-    inputs, outputs = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    inputs, outputs = interpreter.get_input_details()[0], interpreter.get_output_details()
     interpreter.set_tensor(inputs["index"], images)
     interpreter.invoke()
-    names = (inputs["name"], outputs["name"])
-    return [op.name for op in graph.ops], interpreter.get_tensor(outputs["index"]), names
+    names = (inputs["name"], [output["name"] for output in outputs])
+    values = [interpreter.get_tensor(output["index"]) for output in outputs]
+    return [op.name for op in graph.ops], values, names
 
 
-@pytest.mark.parametrize("qat", [False, pytest.param(True, marks=pytest.mark.tf_keras_only)])
-def test_same_file_as_from_keras_model(qat):
-    model = _model()
+@pytest.mark.parametrize("qat, named_outputs", [
+    (False, False), (False, True), pytest.param(True, False, marks=pytest.mark.tf_keras_only)])
+def test_same_file_as_from_keras_model(qat, named_outputs):
+    model = _model(named_outputs)
     if qat:
         from keras_psa.quantization import quantize_model
 
@@ -55,5 +61,7 @@ def test_same_file_as_from_keras_model(qat):
     expected_ops, expected_output, expected_names = _ops_and_output(expected, images)
     assert ops == expected_ops
     assert names == expected_names
-    np.testing.assert_array_equal(output, expected_output)
+    assert len(output) == (2 if named_outputs else 1)
+    for value, expected_value in zip(output, expected_output):
+        np.testing.assert_array_equal(value, expected_value)
     assert "DEPTHWISE_CONV_2D" in ops and "SPACE_TO_BATCH_ND" not in ops
