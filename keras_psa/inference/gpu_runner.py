@@ -4,7 +4,6 @@ import atexit
 import io
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -12,6 +11,8 @@ import tempfile
 import numpy as np
 
 from keras_psa.export import litert_workers
+from keras_psa.export.litert_workers.gpu_serve_worker import read_frame
+from keras_psa.export.litert_workers.gpu_serve_worker import write_frame
 
 _WORKER = os.path.join(os.path.dirname(litert_workers.__file__), "gpu_serve_worker.py")
 
@@ -118,14 +119,13 @@ class GpuRunner:
         buffer = io.BytesIO()
         np.savez(buffer, **{name: to_model_input(array, details) for name, array, details
                             in zip(self._input_names, inputs, self._input_details)})
-        payload = buffer.getvalue()
         try:
-            self._process.stdin.write(struct.pack("<Q", len(payload)) + payload)
-            self._process.stdin.flush()
-            header = self._process.stdout.read(8)
-            (size,) = struct.unpack("<Q", header)
-            outputs = np.load(io.BytesIO(self._process.stdout.read(size)))
-        except (BrokenPipeError, struct.error) as error:
+            write_frame(self._process.stdin, buffer.getvalue())
+            payload = read_frame(self._process.stdout)
+            if payload is None:
+                raise BrokenPipeError("the worker closed its output")
+            outputs = np.load(io.BytesIO(payload))
+        except BrokenPipeError as error:
             log = self._read_log()
             self.close()
             raise GpuRunnerError(f"LiteRT's GPU accelerator ended while running {self.path}: "
@@ -139,7 +139,7 @@ class GpuRunner:
         if process is None:
             return
         try:
-            process.stdin.write(struct.pack("<Q", 0))
+            write_frame(process.stdin, b"")
             process.stdin.close()
             process.wait(timeout=10)
         except (BrokenPipeError, OSError, subprocess.TimeoutExpired):

@@ -18,7 +18,8 @@ import sys
 import numpy as np
 
 
-def _read_frame(stream):
+def read_frame(stream):
+    """One frame's payload; None at a frame of length 0 or the end of the stream."""
     header = stream.read(8)
     if len(header) < 8:
         return None
@@ -26,7 +27,8 @@ def _read_frame(stream):
     return stream.read(size) if size else None
 
 
-def _write_frame(stream, payload):
+def write_frame(stream, payload):
+    """Writes one frame (b"" ends the worker)."""
     stream.write(struct.pack("<Q", len(payload)) + payload)
     stream.flush()
 
@@ -53,12 +55,12 @@ def main(model_path, enforce_f32):
     protocol.flush()
     if "error" in ready:
         return 1
-    while (payload := _read_frame(requests)) is not None:
+    while (payload := read_frame(requests)) is not None:
         inputs = dict(np.load(io.BytesIO(payload)))
         outputs, _ = run_compiled_model(model, inputs)
         buffer = io.BytesIO()
         np.savez(buffer, **outputs)
-        _write_frame(protocol, buffer.getvalue())
+        write_frame(protocol, buffer.getvalue())
     return 0
 
 
