@@ -9,13 +9,14 @@ from keras_psa.export.conversion.model_loading import keras_module_of
 from keras_psa.layers.dilated_depthwise_conv2d import native_dilation_scope
 
 
-def _input_signature(model):
-    return [tf.TensorSpec(tuple(t.shape), t.dtype, name=_tensor_name(t)) for t in model.inputs]
-
-
-def _tensor_name(tensor):
+def _input_signature(model, named):
     # tf_keras names an input tensor after its layer ("image"), as its SavedModel does.
-    return str(getattr(tensor, "name", "input")).split(":")[0]
+    # A Keras 3 tensor's name ("keras_tensor_12") counts the tensors made before it:
+    # unnamed, the export names the input after the model's input layer, the same in
+    # every process.
+    return [tf.TensorSpec(tuple(t.shape), t.dtype,
+                          name=str(t.name).split(":")[0] if named else None)
+            for t in model.inputs]
 
 
 def saved_model_converter(model, directory):
@@ -23,15 +24,17 @@ def saved_model_converter(model, directory):
 
     Keras 3: the model's serving SavedModel (`model.export(format="tf_saved_model")`),
     which freezes the variables cleanly (`from_concrete_functions` leaves READ_VARIABLE
-    ops that break calibration); the batch stays as the model's input has it. tf_keras:
+    ops that break calibration); the batch stays as the model's input has it, and the
+    input is `args_0` in every process. tf_keras:
     a SavedModel of one serving function (`training=False`) and the variables, without
     the Keras object. `TFLiteConverter.from_keras_model` saves that object too, tracing
     every layer's call for tf_keras' loader: three quarters of the conversion time of a
     QAT model (a 64x64 MobileNetV2 + PSA: 64 s, against 19 s this way) for the same graph.
     Trace inside `native_dilation_scope` (`keras_converter` does).
     """
-    signature = _input_signature(model)
-    if keras_module_of(model).__name__ != "tf_keras":
+    tf_keras = keras_module_of(model).__name__ == "tf_keras"
+    signature = _input_signature(model, named=tf_keras)
+    if not tf_keras:
         model.export(directory, format="tf_saved_model", verbose=False,
                      input_signature=signature)
         return tf.lite.TFLiteConverter.from_saved_model(directory)
