@@ -7,6 +7,7 @@ ends the child, not the caller.
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -16,6 +17,7 @@ from ai_edge_litert.interpreter import Interpreter
 
 from keras_psa.export import litert_workers
 from keras_psa.export.checks.check_result import FAILED
+from keras_psa.export.checks.check_result import NOT_JUDGED
 from keras_psa.export.checks.check_result import UNAVAILABLE
 from keras_psa.export.checks.check_result import CheckResult
 from keras_psa.export.checks.error_measures import share_within_steps
@@ -24,6 +26,9 @@ from keras_psa.export.checks.task_criteria import combine
 from keras_psa.export.checks.task_criteria import figures_by_name
 from keras_psa.export.checks.task_criteria import judge_output
 from keras_psa.export.checks.task_criteria import task_figures
+from keras_psa.export.npu.openvino_cpu_int8 import SATURATION_TEXT
+from keras_psa.export.npu.openvino_cpu_int8 import int8_sums_saturate
+from keras_psa.export.npu.openvino_cpu_int8 import weights_beyond_seven_bits
 from keras_psa.export.tflite.output_kind import HEATMAPS
 from keras_psa.export.tflite.output_kind import output_kind
 from keras_psa.export.tflite.output_steps import output_grids
@@ -32,6 +37,7 @@ from keras_psa.export.tflite.quantized_io import to_model_input
 _WORKER = os.path.join(os.path.dirname(litert_workers.__file__), "npu_worker.py")
 _RESULT_PREFIX = "KERAS_PSA_NPU_RESULT "
 STEPS = (1, 2, 3)
+_OPENVINO_DEVICE = re.compile(r"Using Intel OpenVINO device: (\w+)")
 # The step diagnostic's own share (within one step), before its floor lowers it.
 STEP_SHARE = 0.99
 
@@ -94,7 +100,9 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
             the same CPU kernels; on random inputs that is "not judged". Its
             int8 steps are a diagnostic; they decide only for an output
             without a task-level figure (99% within one step, or the floor
-            less `FLOOR_MARGIN`).
+            less `FLOOR_MARGIN`). On OpenVINO's CPU device on a CPU without
+            VNNI, whose int8 sums saturate for weights beyond 7 bits
+            (`openvino_cpu_int8`), a run that would fail is "not judged".
 
     Returns:
         A `CheckResult` named `"npu_run"`: `details` holds the task-level
@@ -133,6 +141,7 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
                                        f"{child.returncode})")
         worker = json.loads(result_line[-1][len(_RESULT_PREFIX):])
         outputs = dict(np.load(outputs_path))
+    openvino_device = _OPENVINO_DEVICE.search(log)
     grids = output_grids(source_path)
     kind = output_kind(source_path)
     input_size = _input_size(source_path)
@@ -166,6 +175,12 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
         "max_abs_difference": max_abs,
         "xnnpack_vs_cpu": floor,
     }
+    # The child ran in this environment: its oneDNN saw the ISA cap this process sees.
+    saturates = (openvino_device is not None and openvino_device.group(1) == "CPU"
+                 and int8_sums_saturate() and weights_beyond_seven_bits(source_path))
+    if openvino_device is not None:
+        details["openvino_device"] = openvino_device.group(1)
+        details["openvino_cpu_int8_saturates"] = saturates
     verdicts = []  # (status, text)
     for name in figures:
         steps = None
@@ -181,6 +196,10 @@ def run_compiled_model(source_path, compiled_path, *, inputs=None, num_inputs=2,
                 f"{shares[name][k]:.2%}" for k in STEPS) + ")"
         verdicts.append((status, f"{name}: {text}"))
     status, shown = combine(verdicts)
+    if saturates and status in (FAILED, NOT_JUDGED):
+        # A pass still holds (the compiled graph did the task despite the sums); a
+        # failure may be the stand-in's arithmetic alone.
+        status, shown = NOT_JUDGED, [SATURATION_TEXT, *shown]
     return CheckResult("npu_run", status, details=details, message="; ".join(shown) or "ran")
 
 
