@@ -66,9 +66,10 @@ def draw_mask_overlay(image, mask, class_names):
     return np.asarray(picture)
 
 
-def draw_skeletons(image, people, skeleton, score_threshold=0.2):
+def draw_skeletons(image, people, skeleton, score_threshold=0.2, show_scores=True):
     """uint8 (H, W, 3): each person's bones and joints over `image`, joints with their
-    score; joints scored below `score_threshold` are drawn hollow."""
+    score (unless `show_scores` is False); joints scored below `score_threshold` are
+    drawn hollow."""
     from PIL import Image
     from PIL import ImageDraw
 
@@ -86,6 +87,7 @@ def draw_skeletons(image, people, skeleton, score_threshold=0.2):
                 draw.ellipse(box, fill=(46, 204, 64))
             else:
                 draw.ellipse(box, outline=(46, 204, 64))
-            draw.text((x + radius + 1, y - radius - 1), f"{score:.2f}", fill=(255, 255, 255),
-                      stroke_width=1, stroke_fill=(0, 0, 0))
+            if show_scores:
+                draw.text((x + radius + 1, y - radius - 1), f"{score:.2f}",
+                          fill=(255, 255, 255), stroke_width=1, stroke_fill=(0, 0, 0))
     return np.asarray(picture)

@@ -7,6 +7,7 @@ import numpy as np
 
 from keras_psa.data.preview import palette
 from keras_psa.export.atomic_write import write_bytes_atomically
+from keras_psa.inference.drawing import draw_skeletons
 from keras_psa.inference.drawing import save_png
 from keras_psa.inference.output_names import unique_stem
 
@@ -102,21 +103,70 @@ def save_worst_images(predictor, data, image_iou, path, count=WORST_IMAGES):
     for index in worst:
         image, mask = data.pair(int(index))
         rows.append(_row(image, mask, predictor.predict(image).mask, colors, data.ignore_label))
+    return save_png(_stacked(rows), path)
+
+
+def _stacked(rows):
     width = max(row.shape[1] for row in rows)
     rows = [np.pad(row, ((0, 4), (0, width - row.shape[1]), (0, 0)), constant_values=255)
             for row in rows]
-    return save_png(np.concatenate(rows), path)
+    return np.concatenate(rows)
+
+
+def image_keypoint_errors(predictions, examples):
+    """Per image, the mean distance in pixels of its labelled joints from the truth
+    (-inf for an image without labelled joints)."""
+    labeled = np.asarray(examples["visibility"]) > 0
+    error = np.linalg.norm(np.asarray(predictions)[..., :2] - examples["keypoints"], axis=-1)
+    count = labeled.sum(-1)
+    mean = np.where(labeled, error, 0.0).sum(-1) / np.maximum(count, 1)
+    return np.where(count > 0, mean, -np.inf)
+
+
+def _scaled(people, scale):
+    # Pixel centres stay centres: x -> (x + 0.5) * scale - 0.5.
+    people = np.array(people, np.float64)
+    people[..., :2] = (people[..., :2] + 0.5) * scale - 0.5
+    return people
+
+
+def save_worst_keypoint_images(predictions, examples, path, count=WORST_IMAGES):
+    """Rows of (truth, prediction) skeletons of the `count` images whose labelled
+    joints are furthest from the truth; the truth's unlabelled joints hollow, the
+    prediction's joints with their scores."""
+    from PIL import Image
+
+    errors = image_keypoint_errors(predictions, examples)
+    worst = np.argsort(-errors, kind="stable")[:count]
+    skeleton = examples["skeleton"]
+    rows = []
+    for index in worst:
+        image = np.clip(examples["images"][index], 0, 255).astype(np.uint8)
+        scale = ROW_HEIGHT / image.shape[0]
+        size = (max(1, round(image.shape[1] * scale)), ROW_HEIGHT)
+        big = np.asarray(Image.fromarray(image).resize(size, Image.BILINEAR))
+        truth = np.concatenate([examples["keypoints"][index],
+                                (examples["visibility"][index] > 0)[:, None]], axis=-1)
+        panels = [draw_skeletons(big, _scaled([truth], scale), skeleton, show_scores=False),
+                  draw_skeletons(big, _scaled([predictions[index]], scale), skeleton)]
+        gap = np.full((ROW_HEIGHT, 4, 3), 255, np.uint8)
+        rows.append(np.concatenate([panels[0], gap, panels[1]], axis=1))
+    return save_png(_stacked(rows), path)
 
 
 def write_evaluation(result, data, predictors, output_dir):
-    """Writes evaluation.json, evaluation.md and, for segmentation, per model
-    `NAME_confusion.png` and `NAME_worst.png`; adds their names to `result`."""
+    """Writes evaluation.json, evaluation.md and per model `NAME_worst.png` (the
+    worst images: truth beside prediction) and, for segmentation, `NAME_confusion.png`;
+    adds their names to `result`."""
     os.makedirs(output_dir, exist_ok=True)
     used = set()
     for entry, predictor in zip(result["models"], predictors):
-        if result["task"] != "segmentation":
-            continue
         stem = unique_stem(predictor.path, used)
+        if result["task"] != "segmentation":
+            entry["worst_images_png"] = os.path.basename(save_worst_keypoint_images(
+                entry["predictions"], data.examples,
+                os.path.join(output_dir, f"{stem}_worst.png")))
+            continue
         scores = entry["scores"]
         entry["confusion_matrix_png"] = os.path.basename(save_confusion_matrix(
             scores.total, data.class_names, os.path.join(output_dir, f"{stem}_confusion.png"),
@@ -124,7 +174,8 @@ def write_evaluation(result, data, predictors, output_dir):
         entry["worst_images_png"] = os.path.basename(save_worst_images(
             predictor, data, scores.image_mean_iou(), os.path.join(output_dir,
                                                                    f"{stem}_worst.png")))
-    public = {**result, "models": [{k: v for k, v in entry.items() if k != "scores"}
+    public = {**result, "models": [{k: v for k, v in entry.items()
+                                    if k not in ("scores", "predictions")}
                                    for entry in result["models"]]}
     write_bytes_atomically(os.path.join(output_dir, "evaluation.json"),
                            json.dumps(public, indent=2).encode("utf-8"))

@@ -150,7 +150,8 @@ def evaluate_models(models, dataset, split="val", output_dir=None, seed=0, num_e
         dataset: `digits`, `shapes`, `dir:PATH`, `figures` or `coco:ROOT`.
         split: the split to score.
         output_dir: where to write `evaluation.json`, `evaluation.md` and the
-            pictures (confusion matrix, worst images); None: nothing written.
+            pictures (worst images, and a confusion matrix for segmentation);
+            None: nothing written.
         seed, num_examples, num_classes: as `load_dataset`'s.
         resamples: bootstrap resamples of the paired intervals (default:
             `DEFAULT_RESAMPLES` of the task).
@@ -185,7 +186,8 @@ def evaluate_models(models, dataset, split="val", output_dir=None, seed=0, num_e
         else:
             predictions = keypoint_predictions(predictor, data.examples["images"])
             scores = score_keypoints(predictions, data.examples)
-            entry = {"path": predictor.path, **_keypoint_entry(scores)}
+            entry = {"path": predictor.path, **_keypoint_entry(scores),
+                     "predictions": predictions}
             scorers.append(_oks_ap_of(predictions, data.examples))
         entry["scores"] = scores
         entries.append(entry)
@@ -205,6 +207,7 @@ def evaluate_models(models, dataset, split="val", output_dir=None, seed=0, num_e
         write_evaluation(result, data, predictors, output_dir)
     for entry in entries:
         entry.pop("scores")
+        entry.pop("predictions", None)
     return result
 
 

@@ -48,10 +48,22 @@ def test_mean_iou_equals_kerass_metric_on_the_files_argmax(segmentation_files,  
         assert (tmp_path / name).stat().st_size > 0
 
 
-def test_a_keypoint_file_against_itself_has_a_zero_interval(keypoint_files):  # noqa: F811
+def test_a_keypoint_file_against_itself_has_a_zero_interval(keypoint_files,  # noqa: F811
+                                                            tmp_path):
+    from PIL import Image
+
+    from keras_psa.inference.evaluation_report import ROW_HEIGHT
+    from keras_psa.inference.evaluation_report import WORST_IMAGES
+
     result = evaluate_models([keypoint_files["float32"], keypoint_files["float32"],
                               keypoint_files["other"]], "figures", num_examples=12,
-                             resamples=20)
+                             resamples=20, output_dir=tmp_path)
+    # The worst images of each file: truth beside prediction, one row per image.
+    written = json.loads((tmp_path / "evaluation.json").read_text())
+    names = [entry["worst_images_png"] for entry in written["models"]]
+    assert len(set(names)) == 3 and "predictions" not in written["models"][0]
+    with Image.open(tmp_path / names[0]) as picture:
+        assert picture.height == WORST_IMAGES * (ROW_HEIGHT + 4)
     first = result["models"][0]
     assert {"oks_ap", "oks_ap50", "oks_ap75", "pck", "mean_error_px"} <= set(first)
     itself, other = result["differences"]
@@ -78,3 +90,32 @@ def test_the_bootstrap_interval_covers_a_known_difference():
 def test_models_of_the_wrong_task_are_refused(segmentation_files):  # noqa: F811
     with pytest.raises(ValueError, match="must all be keypoints models"):
         evaluate_models([segmentation_files["float32"]], "figures")
+
+
+def test_worst_keypoint_images_are_those_furthest_from_the_truth(tmp_path):
+    from PIL import Image
+
+    from keras_psa.inference.evaluation_report import ROW_HEIGHT
+    from keras_psa.inference.evaluation_report import image_keypoint_errors
+    from keras_psa.inference.evaluation_report import save_worst_keypoint_images
+    from keras_psa.keypoints.skeleton import Skeleton
+
+    truth = np.array([[[10.0, 10.0], [20.0, 20.0]]] * 3)
+    examples = {"images": np.zeros((3, 32, 48, 3), np.uint8), "keypoints": truth,
+                "visibility": np.array([[2, 2], [2, 0], [0, 0]]),
+                "skeleton": Skeleton("pair", ("a", "b"), ((0, 1),), (), (0.1, 0.1))}
+    predictions = np.concatenate([truth + [[3.0, 4.0], [0.0, 0.0]], np.ones((3, 2, 1))], -1)
+    predictions[1, 0, :2] += 10.0  # image 1: its one labelled joint 15 px off
+    predictions[1, 1, :2] += 100.0  # ... and an unlabelled joint that does not count
+    errors = image_keypoint_errors(predictions, examples)
+    np.testing.assert_allclose(errors[:2], [2.5, np.hypot(13.0, 14.0)])
+    assert errors[2] == -np.inf  # nothing labelled: never among the worst
+    path = save_worst_keypoint_images(predictions, examples, tmp_path / "worst.png", count=2)
+    with Image.open(path) as picture:
+        rows = np.asarray(picture.convert("RGB"))
+    width = round(48 * ROW_HEIGHT / 32)
+    assert rows.shape == (2 * (ROW_HEIGHT + 4), 2 * width + 4, 3)
+    # Row 0 is image 1; its truth panel and its prediction panel differ.
+    first = rows[:ROW_HEIGHT]
+    assert not np.array_equal(first[:, :width], first[:, width + 4:])
+    assert first.any() and rows[ROW_HEIGHT + 4:].any()
