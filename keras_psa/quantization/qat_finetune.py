@@ -36,6 +36,7 @@ from keras_psa.quantization.require_tf_keras import require_tf_keras
 from keras_psa.saving import load_model
 from keras_psa.training import ResumableBackup
 from keras_psa.training import learning_rate_schedule
+from keras_psa.training.optimizer_variables import build_optimizer_variables
 
 RUN_SCRIPTS = "keras-psa-train or keras-psa-train-keypoints"
 
@@ -244,6 +245,7 @@ def _train(config, task, float_model, qat_dir, verbose):
         qat_model = quantize_model(float_model)
     schedule = learning_rate_schedule("cosine", config.learning_rate, config.steps)
     task.compile(qat_model, keras.optimizers.AdamW(schedule))
+    build_optimizer_variables(qat_model)
     backup = ResumableBackup(os.path.join(config.output_dir, "backup"),
                              save_freq=config.backup_steps)
     resumed_from = backup.restore(qat_model)

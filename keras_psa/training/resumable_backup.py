@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from keras_psa.keras_flavor import USING_TF_KERAS
 from keras_psa.keras_flavor import keras
+from keras_psa.training.optimizer_variables import build_optimizer_variables
 
 _BACKUP = re.compile(r"^step-(\d+)$")
 
@@ -74,10 +75,7 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
         errors = []
         for step, folder in self.backups():
             try:
-                if not USING_TF_KERAS and model.optimizer is not None and not (
-                    model.optimizer.built
-                ):
-                    model.optimizer.build(model.trainable_variables)
+                build_optimizer_variables(model)
                 model.load_weights(self._weights_file(folder))
             # A torn or foreign file: try an older backup.
             except (OSError, ValueError, RuntimeError, tf.errors.OpError) as error:

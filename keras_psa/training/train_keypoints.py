@@ -24,6 +24,7 @@ from keras_psa.training.keypoint_pictures import save_heatmaps
 from keras_psa.training.keypoint_pictures import save_skeletons
 from keras_psa.training.keypoint_train_config import KeypointTrainConfig
 from keras_psa.training.learning_rate import learning_rate_schedule
+from keras_psa.training.optimizer_variables import build_optimizer_variables
 from keras_psa.training.resumable_backup import ResumableBackup
 from keras_psa.training.segmentation_pictures import psa_layers
 from keras_psa.training.segmentation_pictures import save_attention_maps
@@ -63,6 +64,7 @@ def _build_and_compile(config, num_joints, strategy, total_steps):
         model.compile(
             optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
             loss=HeatmapMSE(foreground_weight=config.foreground_weight))
+        build_optimizer_variables(model)
     return model
 
 

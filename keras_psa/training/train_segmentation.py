@@ -21,6 +21,7 @@ from keras_psa.training.distribution import get_strategy
 from keras_psa.training.distribution import is_chief
 from keras_psa.training.distribution import worker_id
 from keras_psa.training.learning_rate import learning_rate_schedule
+from keras_psa.training.optimizer_variables import build_optimizer_variables
 from keras_psa.training.resumable_backup import ResumableBackup
 from keras_psa.training.segmentation_loss import segmentation_loss
 from keras_psa.training.segmentation_metrics import per_class_iou
@@ -56,6 +57,7 @@ def _build_and_compile(config, info, strategy, total_steps):
             loss=segmentation_loss(info.ignore_label),
             metrics=segmentation_metrics(info.num_classes, info.ignore_label),
         )
+        build_optimizer_variables(model)
     return model
 
 

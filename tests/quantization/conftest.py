@@ -8,6 +8,7 @@ from ai_edge_litert.interpreter import OpResolverType
 from keras_psa.export.checks.error_measures import share_within_steps
 from keras_psa.export.conversion.keras_converter import keras_converter
 from keras_psa.keras_flavor import keras
+from keras_psa.training.optimizer_variables import build_optimizer_variables
 
 
 def tiny_model(attention, shape=(16, 16, 16), outputs=4):
@@ -25,6 +26,7 @@ def fit_briefly(model, steps=8, seed=0):
     x = rng.normal(size=(steps,) + tuple(model.input_shape[1:])).astype("float32")
     y = rng.normal(size=(steps,) + tuple(model.output_shape[1:])).astype("float32")
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    build_optimizer_variables(model)  # the train step traced once
     history = model.fit(x, y, batch_size=1, epochs=1, verbose=0)
     return history.history["loss"], x
 
@@ -106,6 +108,7 @@ def trained_like_qat_model(model, images, epochs=3):
     set_batch_norm_statistics(model, images)
     qat_model = quantize_model(model)
     qat_model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="mse")
+    build_optimizer_variables(qat_model)
     qat_model.fit(images, np.asarray(model(images)), batch_size=len(images), epochs=epochs,
                   verbose=0)
     return qat_model

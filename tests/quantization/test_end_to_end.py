@@ -11,6 +11,7 @@ import pytest
 from keras_psa.export.checks.error_measures import share_within_steps
 from keras_psa.keras_flavor import keras
 from keras_psa.models import build_segmentation_model
+from keras_psa.training.optimizer_variables import build_optimizer_variables
 from tests.quantization.conftest import assert_int8_inside
 from tests.quantization.conftest import convert_default
 from tests.quantization.conftest import interpreter_for
@@ -59,6 +60,7 @@ def test_qat_segmenter_is_int8_on_cpu_gpu_and_xnnpack(backbone, attention, tmp_p
     calibrate_quantization_ranges(qat_model, train_images, batch_size=1)
     # Two QAT steps towards the float model's own outputs on real images.
     qat_model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="mse")
+    build_optimizer_variables(qat_model)  # the train step traced once
     qat_model.fit(train_images[:2], np.asarray(model(train_images[:2])), batch_size=1,
                   epochs=1, verbose=0)
     # As qat_finetune exports: both models then add the same int32 biases.
