@@ -123,11 +123,10 @@ class Predictor:
     def decode(self, heatmaps):
         """`[x, y, score]` (N, K, 3) in model-input pixels from heatmaps (N, h', w', K)."""
         from keras_psa.data.load_keypoint_dataset import default_sigma
-        from keras_psa.keypoints.decoding import decode_heatmaps
-        from keras_psa.keypoints.evaluation import blur_kernel_for
+        from keras_psa.keypoints.evaluation import heatmap_keypoints
 
         sigma = self.facts.sigma or default_sigma(heatmaps.shape[1:3])
-        return decode_heatmaps(heatmaps, self.input_size, blur_kernel=blur_kernel_for(sigma))
+        return heatmap_keypoints(heatmaps, self.input_size, sigma)
 
     def fit_to_input(self, image):
         """`(model input (h, w, 3), ImageFit)` of a whole RGB image: the part of `predict`

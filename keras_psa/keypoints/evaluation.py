@@ -76,11 +76,17 @@ def blur_kernel_for(sigma):
     return max(3, int(round(6 * sigma - 1)) // 2 * 2 + 1)
 
 
+def heatmap_keypoints(heatmaps, input_size, sigma):
+    """`[x, y, score]` (N, K, 3) in input pixels of heatmaps (N, h, w, K), smoothed as
+    targets of `sigma` are: the one decoding of training's scores, QAT's and `Predictor`'s
+    (predict and evaluate)."""
+    return decode_heatmaps(np.asarray(heatmaps), input_size, blur_kernel=blur_kernel_for(sigma))
+
+
 def predict_keypoints(predict, images, input_size, sigma, batch_size=16):
-    """Decoded keypoints (N, K, 3) of `predict(images_batch) -> heatmaps` over `images`."""
-    kernel = blur_kernel_for(sigma)
-    decoded = [decode_heatmaps(np.asarray(predict(images[start:start + batch_size])),
-                               input_size, blur_kernel=kernel)
+    """Decoded keypoints (N, K, 3) of `predict(images_batch) -> heatmaps` over `images`,
+    images already at the model's input size (validation examples)."""
+    decoded = [heatmap_keypoints(predict(images[start:start + batch_size]), input_size, sigma)
                for start in range(0, len(images), batch_size)]
     return np.concatenate(decoded)
 

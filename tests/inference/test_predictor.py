@@ -85,3 +85,26 @@ def test_keypoints_are_in_the_images_pixels(keypoint_files):  # noqa: F811
     np.testing.assert_allclose(found[:, 2], whole[:, 2], atol=1e-5)
     entry = predictor.predict(canvas, boxes=[box], image_id=7).to_coco()[0]
     assert entry["image_id"] == 7 and len(entry["keypoints"]) == 14 * 3
+
+
+def test_evaluate_decodes_keypoints_as_the_training_scores_do(keypoint_files):  # noqa: F811
+    """The training callbacks and QAT score in-memory models in batches with
+    `predict_keypoints`; predict and evaluate go through `Predictor`. On images at the
+    model's input size both give the same keypoints."""
+    from keras_psa.inference.model_evaluation import keypoint_predictions
+    from keras_psa.keypoints.evaluation import predict_keypoints
+
+    path = keypoint_files["float32"]
+    predictor = Predictor(path, sigma=2.0)
+    height, width = predictor.input_size
+    images = np.stack([random_image(height, width, seed=s) for s in range(3)]).astype("float32")
+    low, high = predictor.facts.pixel_range  # the callbacks feed the model's own range
+
+    def heatmaps(batch):
+        batch = low + batch * ((high - low) / 255.0)
+        return np.concatenate([run_tflite(path, image[None])[0] for image in batch])
+
+    trained = predict_keypoints(heatmaps, images, (height, width), 2.0, batch_size=2)
+    evaluated = keypoint_predictions(predictor, images)
+    assert trained.shape == (3, 14, 3)
+    np.testing.assert_allclose(evaluated, trained, atol=1e-4)
