@@ -2,11 +2,14 @@ import numpy as np
 import pytest
 from ai_edge_litert.interpreter import Interpreter
 
-from keras_psa.export.conversion.keras_converter import keras_converter
 from keras_psa.models import build_segmentation_model
 
 
 def _convert(model):
+    # Inside: the file is collected by the JAX and PyTorch passes too, where
+    # keras_psa.export refuses to import.
+    from keras_psa.export.conversion.keras_converter import keras_converter
+
     with keras_converter(model) as converter:
         return converter.convert()
 
