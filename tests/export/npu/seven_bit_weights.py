@@ -10,8 +10,11 @@ runs on CPUs with and without VNNI alike.
 import numpy as np
 from tensorflow.lite.tools import flatbuffer_utils
 
-_WEIGHTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
-_INT8, _INT32 = 9, 2  # tflite.TensorType
+# The ops and type the package's saturation rule reads (weights_beyond_seven_bits).
+from keras_psa.export.npu.openvino_cpu_int8 import _INT8
+from keras_psa.export.npu.openvino_cpu_int8 import _WEIGHTED_OPS
+
+_INT32 = 2  # tflite.TensorType
 
 
 def seven_bit_weights(path):
